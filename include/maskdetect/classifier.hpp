@@ -1,0 +1,41 @@
+// Mask / no-mask classification of face crops with the project's MobileNetV2 through OpenCV DNN.
+#pragma once
+
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+#include <opencv2/dnn.hpp>
+
+#include "maskdetect/model_card.hpp"
+#include "maskdetect/types.hpp"
+
+namespace maskdetect {
+
+class Classifier {
+ public:
+  // Loads the ONNX file named by the card. Throws SetupError when OpenCV cannot read it.
+  explicit Classifier(ModelCard card);
+
+  const ModelCard& card() const { return card_; }
+
+  // Probabilities per label for each crop (already framed and sized by crop_face), in one
+  // forward pass.
+  std::vector<std::vector<float>> probabilities(const std::vector<cv::Mat>& crops);
+
+  // Crops every face of `bgr`, classifies them in one batch and fills label, confidence and
+  // scores. A face is "mask" when P(mask) >= threshold, else the most likely other label.
+  void classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold);
+
+  // The crop the network sees for `box`.
+  cv::Mat crop(const cv::Mat& bgr, const cv::Rect& box) const;
+
+ private:
+  ModelCard card_;
+  cv::dnn::Net net_;
+};
+
+// Chooses the label for one face from its probabilities (see Classifier::classify).
+void assign_label(Face& face, const std::vector<std::string>& labels,
+                  const std::vector<float>& probs, float threshold);
+
+}  // namespace maskdetect

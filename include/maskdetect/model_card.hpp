@@ -1,0 +1,41 @@
+// The model card (models/<name>.json) is the one place that says how to feed the classifier:
+// input size, channel order, normalisation, labels in output order and the crop margin.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace maskdetect {
+
+struct ModelCard {
+  std::filesystem::path card_path, onnx_path;
+  std::string name, sha256;
+  std::vector<std::string> labels;  // in output order
+  int input_width = 0, input_height = 0;
+  bool rgb = true;  // the network expects RGB (OpenCV decodes BGR)
+  double scale = 1.0 / 255.0;
+  std::array<double, 3> mean{0, 0, 0}, std{1, 1, 1};  // per channel, after scaling, network order
+  bool outputs_logits = true;  // else probabilities
+  double crop_margin = 0;      // fraction of the box side added on every side
+};
+
+// Parses a card; `card_path` is used to resolve the ONNX file next to it. Throws SetupError.
+ModelCard parse_model_card(const nlohmann::json& card, const std::filesystem::path& card_path);
+
+// Accepts the ONNX file or its card; the card is the .json beside the .onnx. Checks that the
+// ONNX file exists and matches the card's sha256 (a corrupt or swapped model is a setup error,
+// not wrong answers). Throws SetupError.
+ModelCard load_model_card(const std::filesystem::path& model_or_card);
+
+// Where the model is looked for when --model is not given: $MASKDETECT_MODEL, then the install
+// tree relative to the executable (<prefix>/share/maskdetect/models), then the source tree.
+std::filesystem::path find_default_model(const std::filesystem::path& executable);
+
+// Hex SHA-256 of a file's contents. Throws std::runtime_error when it cannot be read.
+std::string sha256_file(const std::filesystem::path& path);
+
+}  // namespace maskdetect

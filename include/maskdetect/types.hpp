@@ -1,0 +1,76 @@
+// Plain data passed between the stages: what every sink needs and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/types.hpp>
+
+namespace maskdetect {
+
+struct Face {
+  cv::Rect box;                         // in original image pixels
+  std::optional<float> detector_score;  // none for detectors without a score (Haar)
+  std::string label;                    // one of the model's labels
+  float confidence = 0.F;               // probability of `label`
+  std::map<std::string, float> scores;  // probability of every label
+};
+
+// Milliseconds spent in each stage for one image or one video frame (summed over a video).
+struct StageTimes {
+  double decode = 0, detect = 0, classify = 0, write = 0;
+  StageTimes& operator+=(const StageTimes& o) {
+    decode += o.decode;
+    detect += o.detect;
+    classify += o.classify;
+    write += o.write;
+    return *this;
+  }
+};
+
+// One processed video frame.
+struct FrameRecord {
+  std::int64_t index = 0;
+  double time_ms = 0;  // presentation time from the start of the video
+  std::vector<Face> faces;
+};
+
+enum class FileKind { Image, Video, Unknown };
+enum class FileStatus { Ok, Error };
+
+const char* to_string(FileKind kind);
+const char* to_string(FileStatus status);
+
+// The outcome for one input file. For videos the per-frame detail streams to the JSONL and
+// per-video frame files; this keeps only totals so memory does not grow with video length.
+struct FileResult {
+  std::string path;    // the input path as the user can find it
+  FileKind kind = FileKind::Unknown;
+  FileStatus status = FileStatus::Ok;
+  std::string format;  // "jpeg", "png", "mp4", ...; empty when unrecognised
+  std::string error;   // why it failed, when status == Error
+  std::vector<std::string> warnings;
+  int width = 0, height = 0;
+  std::string output;  // annotated image or video written, empty when none
+  std::vector<Face> faces;  // images only
+  // Videos only.
+  double fps = 0;
+  std::int64_t frames = 0;            // frames processed
+  std::int64_t frames_with_faces = 0;
+  std::map<std::string, std::int64_t> faces_by_label;  // videos: totals over frames
+  std::string frames_file;            // per-frame JSONL written for this video
+  StageTimes timing_ms;
+};
+
+struct RunSummary {
+  std::int64_t files = 0, ok = 0, failed = 0, faces = 0, frames = 0;
+  std::map<std::string, std::int64_t> by_label;
+  double seconds = 0;
+  bool interrupted = false;
+  void add(const FileResult& r);
+};
+
+}  // namespace maskdetect

@@ -1,0 +1,84 @@
+#include "maskdetect/classifier.hpp"
+
+#include <catch2/catch.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "maskdetect/config.hpp"
+#include "maskdetect/detector.hpp"
+#include "maskdetect/errors.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using maskdetect::testing::fixture;
+
+namespace {
+
+fs::path shipped_model() {
+  return maskdetect::testing::source_dir() / "models" / maskdetect::config::kDefaultModelFile;
+}
+
+// The label of the largest face the default detector finds in a fixture photo.
+std::string label_of_main_face(maskdetect::Classifier& c, const std::string& photo) {
+  const cv::Mat img = cv::imread(fixture(photo).string());
+  auto faces = maskdetect::make_detector({})->detect(img);
+  REQUIRE_FALSE(faces.empty());
+  std::vector<maskdetect::Face> f;
+  auto biggest = std::max_element(faces.begin(), faces.end(), [](auto& a, auto& b) {
+    return a.box.area() < b.box.area();
+  });
+  f.push_back({biggest->box, std::nullopt, {}, 0.F, {}});
+  c.classify(img, f, 0.5F);
+  return f[0].label;
+}
+
+}  // namespace
+
+TEST_CASE("assign_label applies the mask threshold", "[classifier]") {
+  const std::vector<std::string> labels{"mask", "no_mask"};
+  maskdetect::Face f;
+  maskdetect::assign_label(f, labels, {0.7F, 0.3F}, 0.5F);
+  CHECK(f.label == "mask");
+  CHECK(f.confidence == Approx(0.7));
+  CHECK(f.scores.at("no_mask") == Approx(0.3));
+  maskdetect::assign_label(f, labels, {0.7F, 0.3F}, 0.9F);
+  CHECK(f.label == "no_mask");
+  CHECK(f.confidence == Approx(0.3));
+  maskdetect::assign_label(f, {"no_mask", "mask", "not_face"}, {0.1F, 0.3F, 0.6F}, 0.5F);
+  CHECK(f.label == "not_face");
+}
+
+TEST_CASE("the shipped model matches its card and loads in OpenCV DNN", "[classifier][model]") {
+  const auto card = maskdetect::load_model_card(shipped_model());  // checks sha256
+  CHECK(card.labels == std::vector<std::string>{"mask", "no_mask"});
+  CHECK(fs::file_size(card.onnx_path) <= 10u * 1024 * 1024);
+  maskdetect::Classifier c(card);
+  // A batch of several crops gives one probability row per crop, each summing to 1.
+  std::vector<cv::Mat> crops(3, cv::Mat(card.input_height, card.input_width, CV_8UC3,
+                                        cv::Scalar(90, 120, 160)));
+  const auto probs = c.probabilities(crops);
+  REQUIRE(probs.size() == 3);
+  for (const auto& p : probs) {
+    REQUIRE(p.size() == 2);
+    CHECK(p[0] + p[1] == Approx(1.0).epsilon(1e-5));
+    CHECK(p[0] == Approx(probs[0][0]).margin(1e-5));
+  }
+}
+
+TEST_CASE("the shipped model labels fixture faces as its card says", "[classifier][model]") {
+  maskdetect::Classifier c(maskdetect::load_model_card(shipped_model()));
+  for (const char* photo : {"faces/obama.jpg", "faces/biden.jpg", "faces/obama-1080p.jpg"}) {
+    INFO(photo);
+    CHECK(label_of_main_face(c, photo) == "no_mask");
+  }
+  for (const char* photo : {"masked/00865e34fb82.jpg"}) {
+    INFO(photo);
+    CHECK(label_of_main_face(c, photo) == "mask");
+  }
+}
+
+TEST_CASE("an ONNX file OpenCV cannot read is a setup error", "[classifier]") {
+  maskdetect::ModelCard card;
+  card.onnx_path = "/nonexistent/model.onnx";
+  card.labels = {"mask", "no_mask"};
+  CHECK_THROWS_AS(maskdetect::Classifier(card), maskdetect::SetupError);
+}

@@ -1,0 +1,146 @@
+// The maskdetect command line: parses options and hands them to the pipeline. Nothing else.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "maskdetect/config.hpp"
+#include "maskdetect/errors.hpp"
+#include "maskdetect/model_card.hpp"
+#include "maskdetect/pipeline.hpp"
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_sigint(int) {
+  if (g_interrupted.exchange(true)) {
+    // A second Ctrl-C means "now": give the default action back and re-raise.
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+  }
+}
+
+constexpr const char* kDescription =
+    "Finds faces in photos, folders and videos, decides for each face whether a mask is worn,\n"
+    "and writes annotated media plus report.json and report.csv under --out.\n\n"
+    "Exit status: 0 all inputs processed, 1 some inputs failed (each named in the report),\n"
+    "2 usage or setup error, 3 a --fail-on condition was met, 130 interrupted.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using maskdetect::PipelineOptions;
+  PipelineOptions o;
+  std::string model, cascade;
+  std::vector<std::string> fail_on;
+  bool no_annotate = false;
+  bool progress_flag = false, no_progress = false;
+
+  CLI::App app(kDescription, "maskdetect");
+  app.set_version_flag("--version", std::string("maskdetect ") + maskdetect::config::kVersion);
+  app.get_formatter()->column_width(34);
+
+  app.add_option("-i,--input", o.inputs,
+                 "Image, video or folder to process (repeatable). Folders are walked "
+                 "recursively in name order; files are recognised by content, not extension. "
+                 "'-' reads paths from stdin, one per line")
+      ->required();
+  app.add_option("-o,--out", o.out_dir,
+                 "Output folder: annotated media mirroring the input tree, report.json, "
+                 "report.csv. Created if missing; inputs are never overwritten")
+      ->required();
+  app.add_option("--jsonl", o.jsonl,
+                 "Also stream one JSON object per image or video frame to FILE as it is "
+                 "processed; '-' writes to stdout (stdout then carries only data)")
+      ->type_name("FILE|-");
+  app.add_option("--threshold", o.threshold,
+                 "A face is labelled mask when P(mask) >= this, otherwise no_mask")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--detector", o.detector.engine, "Face detector engine")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"haar"}));
+  app.add_option("--cascade", cascade,
+                 "Haar cascade XML [default: $MASKDETECT_CASCADE, else opencv-data's "
+                 "haarcascade_frontalface_default.xml]")
+      ->type_name("PATH");
+  app.add_option("--scale-factor", o.detector.scale_factor,
+                 "Haar: image pyramid step; smaller finds more faces, slower")
+      ->capture_default_str()
+      ->check(CLI::Range(1.01, 3.0));
+  app.add_option("--min-neighbors", o.detector.min_neighbors,
+                 "Haar: overlapping hits needed to accept a face; higher means fewer false "
+                 "faces, more missed ones")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  app.add_option("--min-face", o.detector.min_face, "Smallest face to look for, in pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 100000));
+  app.add_option("--model", model,
+                 "Classifier ONNX file (its .json model card must sit beside it) [default: "
+                 "$MASKDETECT_MODEL, else the installed mask_mobilenetv2.onnx]")
+      ->type_name("PATH");
+  app.add_option("--threads", o.threads, "Images or frames processed in parallel; 0 = one per core")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  app.add_option("--max-pixels", o.max_pixels,
+                 "Refuse images with more pixels than this, before decoding them")
+      ->capture_default_str()
+      ->check(CLI::Range(static_cast<std::uint64_t>(1), static_cast<std::uint64_t>(1) << 40));
+  app.add_flag("--no-annotate", no_annotate, "Do not write annotated images and videos");
+  app.add_flag("--save-crops", o.save_crops,
+               "Also save each face crop under OUT/crops/, named by label");
+  app.add_option("--fail-on", fail_on,
+                 "Exit with status 3 when: no_mask (any face labelled no_mask), any-face (any "
+                 "face found), error (any input failed). Repeatable")
+      ->check(CLI::IsMember({"no_mask", "any-face", "error"}));
+  auto* quiet = app.add_flag("-q,--quiet", o.quiet, "Print nothing but errors that stop the run");
+  app.add_flag("-v,--verbose", o.verbose, "Print a line per file")->excludes(quiet);
+  app.add_flag("--progress", progress_flag,
+               "Show a progress line on stderr [default: when stderr is a terminal]");
+  app.add_flag("--no-progress", no_progress, "Never show a progress line");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "maskdetect: " << e.what() << "\nRun 'maskdetect --help' for the options.\n";
+    return 2;
+  }
+
+  o.annotate = !no_annotate;
+  o.detector.cascade = cascade;
+  o.model = model.empty() ? maskdetect::find_default_model(argv[0]) : std::filesystem::path(model);
+  for (const auto& f : fail_on) {
+    if (f == "no_mask") o.fail_on.no_mask = true;
+    if (f == "any-face") o.fail_on.any_face = true;
+    if (f == "error") o.fail_on.error = true;
+  }
+  o.progress = !no_progress && !o.quiet && (progress_flag || isatty(STDERR_FILENO));
+  o.cancel = &g_interrupted;
+  std::signal(SIGINT, on_sigint);
+  std::signal(SIGTERM, on_sigint);
+
+  try {
+    const auto outcome = maskdetect::run_pipeline(o, std::cin, std::cout, std::cerr);
+    std::cout.flush();
+    return outcome.exit_status;
+  } catch (const maskdetect::SetupError& e) {
+    std::cerr << "maskdetect: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "maskdetect: unexpected error: " << e.what() << '\n';
+    return 2;
+  }
+}

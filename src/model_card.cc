@@ -1,0 +1,135 @@
+#include "maskdetect/model_card.hpp"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "maskdetect/config.hpp"
+#include "maskdetect/errors.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace maskdetect {
+namespace {
+
+constexpr const char* kFix =
+    "reinstall the model (cmake --install) or pass --model PATH to a .onnx with its .json card";
+
+std::array<double, 3> three(const json& j, const char* what) {
+  if (!j.is_array() || j.size() != 3) throw SetupError(std::string(what) + " must have 3 values");
+  return {j[0].get<double>(), j[1].get<double>(), j[2].get<double>()};
+}
+
+}  // namespace
+
+ModelCard parse_model_card(const json& j, const fs::path& card_path) {
+  ModelCard c;
+  c.card_path = card_path;
+  try {
+    c.name = j.value("name", card_path.stem().string());
+    c.onnx_path = card_path.parent_path() / j.at("file").get<std::string>();
+    c.sha256 = j.value("sha256", "");
+    c.labels = j.at("labels").get<std::vector<std::string>>();
+    const json& in = j.at("input");
+    c.input_width = in.at("width").get<int>();
+    c.input_height = in.at("height").get<int>();
+    const std::string order = in.value("channel_order", "RGB");
+    if (order != "RGB" && order != "BGR") throw SetupError("channel_order must be RGB or BGR");
+    c.rgb = order == "RGB";
+    c.scale = in.value("scale", 1.0 / 255.0);
+    if (in.contains("mean")) c.mean = three(in["mean"], "input.mean");
+    if (in.contains("std")) c.std = three(in["std"], "input.std");
+    if (j.contains("output")) c.outputs_logits = j["output"].value("kind", "logits") == "logits";
+    if (j.contains("crop")) c.crop_margin = j["crop"].value("margin", 0.0);
+  } catch (const json::exception& e) {
+    throw SetupError("model card " + card_path.string() + " is malformed (" + e.what() + "); " +
+                     kFix);
+  } catch (const SetupError& e) {
+    throw SetupError("model card " + card_path.string() + ": " + e.what() + "; " + kFix);
+  }
+  if (c.labels.size() < 2 || c.input_width <= 0 || c.input_height <= 0)
+    throw SetupError("model card " + card_path.string() +
+                     " needs at least two labels and a positive input size; " + kFix);
+  for (double s : c.std)
+    if (s == 0) throw SetupError("model card " + card_path.string() + ": input.std has a 0");
+  return c;
+}
+
+ModelCard load_model_card(const fs::path& model_or_card) {
+  fs::path card_path = model_or_card;
+  if (card_path.extension() != ".json") card_path.replace_extension(".json");
+  if (!fs::exists(model_or_card))
+    throw SetupError("model " + model_or_card.string() + " not found; " + kFix);
+  if (!fs::exists(card_path))
+    throw SetupError("model card " + card_path.string() + " not found (it must sit beside the " +
+                     "ONNX file); " + kFix);
+  json j;
+  {
+    std::ifstream in(card_path);
+    try {
+      j = json::parse(in);
+    } catch (const json::exception&) {
+      throw SetupError("model card " + card_path.string() + " is not valid JSON; " + kFix);
+    }
+  }
+  ModelCard card = parse_model_card(j, card_path);
+  if (!fs::exists(card.onnx_path))
+    throw SetupError("model " + card.onnx_path.string() + " (named by " + card_path.string() +
+                     ") not found; " + kFix);
+  if (!card.sha256.empty()) {
+    const std::string actual = sha256_file(card.onnx_path);
+    if (actual != card.sha256)
+      throw SetupError("model " + card.onnx_path.string() + " is corrupt or not the one its card " +
+                       "describes (sha256 " + actual.substr(0, 12) + "… ≠ " +
+                       card.sha256.substr(0, 12) + "…); " + kFix);
+  }
+  return card;
+}
+
+fs::path find_default_model(const fs::path& executable) {
+  if (const char* env = std::getenv("MASKDETECT_MODEL"); env && *env) return env;
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (ec) exe = fs::absolute(executable, ec);
+  if (!exe.empty()) {
+    // <prefix>/bin/maskdetect -> <prefix>/share/maskdetect/models
+    candidates.push_back(exe.parent_path().parent_path() / config::kInstallModelDir /
+                         config::kDefaultModelFile);
+  }
+  candidates.push_back(fs::path(config::kSourceModelDir) / config::kDefaultModelFile);
+  for (const auto& c : candidates)
+    if (fs::exists(c, ec)) return c;
+  return candidates.front();
+}
+
+std::string sha256_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace maskdetect

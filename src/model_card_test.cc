@@ -1,0 +1,96 @@
+#include "maskdetect/model_card.hpp"
+
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "maskdetect/errors.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using maskdetect::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+json minimal_card() {
+  return json{{"name", "m"},
+              {"file", "m.onnx"},
+              {"labels", {"mask", "no_mask"}},
+              {"input",
+               {{"width", 96},
+                {"height", 80},
+                {"channel_order", "BGR"},
+                {"scale", 0.5},
+                {"mean", {0.1, 0.2, 0.3}},
+                {"std", {1, 2, 4}}}},
+              {"output", {{"kind", "probabilities"}}},
+              {"crop", {{"margin", 0.2}}}};
+}
+
+void write(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+}  // namespace
+
+TEST_CASE("a model card gives preprocessing, labels and crop margin", "[model_card]") {
+  const auto c = maskdetect::parse_model_card(minimal_card(), "/models/m.json");
+  CHECK(c.onnx_path == fs::path("/models/m.onnx"));
+  CHECK(c.labels == std::vector<std::string>{"mask", "no_mask"});
+  CHECK(c.input_width == 96);
+  CHECK(c.input_height == 80);
+  CHECK_FALSE(c.rgb);
+  CHECK(c.scale == 0.5);
+  CHECK(c.mean[2] == 0.3);
+  CHECK(c.std[1] == 2);
+  CHECK_FALSE(c.outputs_logits);
+  CHECK(c.crop_margin == Approx(0.2));
+}
+
+TEST_CASE("a malformed model card is a setup error naming the card", "[model_card]") {
+  json j = minimal_card();
+  j.erase("labels");
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/card.json"),
+                    Catch::Contains("/m/card.json") && Catch::Contains("--model"));
+  j = minimal_card();
+  j["input"]["channel_order"] = "YUV";
+  CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/card.json"), maskdetect::SetupError);
+  j = minimal_card();
+  j["input"]["std"] = {1, 0, 1};
+  CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/card.json"), maskdetect::SetupError);
+}
+
+TEST_CASE("load_model_card checks the ONNX file against the card's sha256", "[model_card]") {
+  TempDir dir;
+  write(dir.path() / "m.onnx", "not really onnx");
+  json j = minimal_card();
+  j["sha256"] = maskdetect::sha256_file(dir.path() / "m.onnx");
+  write(dir.path() / "m.json", j.dump());
+  // Either the .onnx or the .json may be named.
+  CHECK(maskdetect::load_model_card(dir.path() / "m.onnx").labels.size() == 2);
+  CHECK(maskdetect::load_model_card(dir.path() / "m.json").input_width == 96);
+
+  write(dir.path() / "m.onnx", "tampered");
+  CHECK_THROWS_WITH(maskdetect::load_model_card(dir.path() / "m.onnx"),
+                    Catch::Contains("corrupt") && Catch::Contains("m.onnx"));
+}
+
+TEST_CASE("a missing model or card is a setup error with the fix", "[model_card]") {
+  TempDir dir;
+  CHECK_THROWS_WITH(maskdetect::load_model_card(dir.path() / "absent.onnx"),
+                    Catch::Contains("absent.onnx") && Catch::Contains("not found"));
+  write(dir.path() / "lonely.onnx", "x");
+  CHECK_THROWS_WITH(maskdetect::load_model_card(dir.path() / "lonely.onnx"),
+                    Catch::Contains("lonely.json"));
+  write(dir.path() / "bad.onnx", "x");
+  write(dir.path() / "bad.json", "{ not json");
+  CHECK_THROWS_WITH(maskdetect::load_model_card(dir.path() / "bad.onnx"),
+                    Catch::Contains("not valid JSON"));
+}
+
+TEST_CASE("sha256_file matches a known digest", "[model_card]") {
+  TempDir dir;
+  write(dir.path() / "abc", "abc");
+  CHECK(maskdetect::sha256_file(dir.path() / "abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}

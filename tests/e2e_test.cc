@@ -1,0 +1,306 @@
+// End-to-end tests: run the real binary on ../shared/fixtures and assert on what it wrote.
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using maskdetect::testing::binary;
+using maskdetect::testing::CommandResult;
+using maskdetect::testing::fixture;
+using maskdetect::testing::read_text;
+using maskdetect::testing::run_command;
+using maskdetect::testing::shell_quote;
+using maskdetect::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+std::string q(const fs::path& p) { return shell_quote(p.string()); }
+
+CommandResult maskdetect_run(const std::string& args) {
+  return run_command(q(binary()) + " --no-progress " + args);
+}
+
+json report(const fs::path& out) { return json::parse(read_text(out / "report.json")); }
+
+const json& entry(const json& rep, const std::string& file_name) {
+  for (const auto& f : rep.at("files"))
+    if (fs::path(f.at("path").get<std::string>()).filename() == file_name) return f;
+  FAIL("no report entry for " << file_name);
+  throw std::logic_error("unreachable");
+}
+
+std::vector<std::string> labels_of(const json& file) {
+  std::vector<std::string> out;
+  for (const auto& f : file.value("faces", json::array())) out.push_back(f.at("label"));
+  return out;
+}
+
+std::vector<json> jsonl_lines(const std::string& text) {
+  std::vector<json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(json::parse(line));
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("every unmasked portrait gets a no_mask face", "[e2e]") {
+  TempDir out;
+  const auto r = maskdetect_run("--input " + q(fixture("faces")) + " --out " + q(out.path()));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json rep = report(out.path());
+  CHECK(rep.at("schema") == "maskdetect.report/1");
+  CHECK(rep.at("files").size() == 8);
+  for (const auto& e : fs::directory_iterator(fixture("faces"))) {
+    const std::string name = e.path().filename().string();
+    if (name == "obama_partial_face.jpg") continue;
+    INFO(name);
+    const json& f = entry(rep, name);
+    CHECK(f.at("status") == "ok");
+    const auto labels = labels_of(f);
+    CHECK(std::count(labels.begin(), labels.end(), "no_mask") >= 1);
+    // The annotated copy sits at the mirrored path.
+    CHECK(fs::exists(f.at("output").get<std::string>()));
+  }
+  CHECK(fs::exists(out.path() / "report.csv"));
+}
+
+TEST_CASE("faces the default cascade finds in masked photos are labelled mask", "[e2e]") {
+  TempDir out;
+  const auto r = maskdetect_run("--input " + q(fixture("masked")) + " --out " + q(out.path()));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  int photos_with_face = 0;
+  for (const auto& f : report(out.path()).at("files")) {
+    const auto labels = labels_of(f);
+    if (labels.empty()) continue;
+    ++photos_with_face;
+    INFO(f.at("path"));
+    CHECK(std::count(labels.begin(), labels.end(), "mask") == static_cast<long>(labels.size()));
+  }
+  CHECK(photos_with_face >= 3);
+}
+
+TEST_CASE("a video gives an H.264 MP4 of every frame and a record per frame", "[e2e][video]") {
+  TempDir out;
+  const fs::path video = fixture("video/short_hamilton_clip.mp4");
+  const auto r = maskdetect_run("--input " + q(video) + " --out " + q(out.path()) + " --jsonl " +
+                                q(out.path() / "frames.jsonl"));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+
+  cv::VideoCapture in(video.string());
+  const double fps = in.get(cv::CAP_PROP_FPS);
+  int frames = 0;
+  for (cv::Mat f; in.read(f);) ++frames;
+
+  const json& e = entry(report(out.path()), "short_hamilton_clip.mp4");
+  CHECK(e.at("kind") == "video");
+  CHECK(e.at("frames") == frames);
+  const fs::path written = e.at("output").get<std::string>();
+  REQUIRE(fs::exists(written));
+  cv::VideoCapture check(written.string());
+  REQUIRE(check.isOpened());
+  CHECK(check.get(cv::CAP_PROP_FPS) == Approx(fps).epsilon(0.01));
+  CHECK(check.get(cv::CAP_PROP_FRAME_WIDTH) == 640);
+  CHECK(check.get(cv::CAP_PROP_FRAME_HEIGHT) == 360);
+  int written_frames = 0;
+  for (cv::Mat f; check.read(f);) ++written_frames;
+  CHECK(written_frames == frames);
+  const auto codec = run_command("ffprobe -v error -select_streams v:0 -show_entries "
+                                 "stream=codec_name -of csv=p=0 " + q(written));
+  CHECK(codec.out.find("h264") != std::string::npos);
+
+  int frame_lines = 0;
+  std::set<long> indices;
+  for (const auto& line : jsonl_lines(read_text(out.path() / "frames.jsonl")))
+    if (line.at("kind") == "frame") {
+      ++frame_lines;
+      indices.insert(line.at("frame").get<long>());
+    }
+  CHECK(frame_lines == frames);
+  CHECK(static_cast<int>(indices.size()) == frames);
+  // The per-video frame file holds the same records.
+  CHECK(jsonl_lines(read_text(e.at("frames_file").get<std::string>())).size() ==
+        static_cast<size_t>(frames));
+}
+
+TEST_CASE("bad files are each reported with a reason and the run goes on", "[e2e][bad]") {
+  TempDir out;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = maskdetect_run("--input " + q(fixture("bad")) + " --out " + q(out.path()));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO(r.err);
+  CHECK(r.status == 1);
+  const json rep = report(out.path());
+  CHECK(rep.at("files").size() == 5);
+
+  const json& png = entry(rep, "png-named.jpg");
+  CHECK(png.at("status") == "ok");
+  CHECK(png.at("format") == "png");
+
+  const json& truncated = entry(rep, "truncated.jpg");
+  CHECK(truncated.at("status") == "ok");
+  REQUIRE_FALSE(truncated.at("warnings").empty());
+  CHECK_THAT(truncated.at("warnings")[0].get<std::string>(), Catch::Contains("truncated"));
+
+  for (const char* name : {"empty.jpg", "not-an-image.jpg", "pixel-bomb-30000x30000.png"}) {
+    INFO(name);
+    const json& f = entry(rep, name);
+    CHECK(f.at("status") == "error");
+    CHECK(f.at("error").get<std::string>().size() > 10);
+  }
+  CHECK_THAT(entry(rep, "pixel-bomb-30000x30000.png").at("error").get<std::string>(),
+             Catch::Contains("30000x30000") && Catch::Contains("--max-pixels"));
+  // Decoding the bomb takes ~20 s; refusing it from its header takes nothing.
+  CHECK(seconds < 10);
+  // Every failure is named on stderr too.
+  CHECK_THAT(r.err, Catch::Contains("empty.jpg") && Catch::Contains("not-an-image.jpg"));
+}
+
+TEST_CASE("--fail-on returns 3 exactly when its condition holds", "[e2e][fail-on]") {
+  TempDir out;
+  const std::string faces = " --input " + q(fixture("faces/obama.jpg"));
+  const std::string dogs = " --input " + q(fixture("groups/dogs.jpg"));
+  const std::string bad = " --input " + q(fixture("bad/empty.jpg"));
+  const std::string o = " --out " + q(out.path()) + " --no-annotate";
+  CHECK(maskdetect_run(faces + o + " --fail-on no_mask").status == 3);
+  CHECK(maskdetect_run(faces + o + " --fail-on any-face").status == 3);
+  CHECK(maskdetect_run(faces + o + " --fail-on error").status == 0);
+  CHECK(maskdetect_run(dogs + o + " --fail-on any-face").status == 0);
+  CHECK(maskdetect_run(dogs + o + " --fail-on no_mask").status == 0);
+  CHECK(maskdetect_run(dogs + bad + o + " --fail-on error").status == 3);
+  CHECK(maskdetect_run(dogs + bad + o + " --fail-on no_mask").status == 1);
+}
+
+TEST_CASE("report.json validates against its documented schema", "[e2e][schema]") {
+  TempDir out;
+  const auto r = maskdetect_run("--input " + q(fixture("faces")) + " --input " +
+                                q(fixture("bad")) + " --input " +
+                                q(fixture("video/short_hamilton_clip.mp4")) + " --out " +
+                                q(out.path()));
+  REQUIRE(r.status == 1);
+  const fs::path schema = maskdetect::testing::source_dir() / "docs" / "report.schema.json";
+  const auto v = run_command(
+      std::string(MASKDETECT_PYTHON) +
+      " -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), "
+      "json.load(open(sys.argv[2])))' " +
+      q(out.path() / "report.json") + " " + q(schema));
+  INFO(v.err);
+  CHECK(v.status == 0);
+}
+
+TEST_CASE("--jsonl - puts only JSON lines on stdout, logs on stderr", "[e2e][jsonl]") {
+  TempDir out;
+  const auto r = maskdetect_run("--input " + q(fixture("faces")) + " --input " +
+                                q(fixture("bad/empty.jpg")) + " --out " + q(out.path()) +
+                                " --jsonl -");
+  CHECK(r.status == 1);
+  const auto lines = jsonl_lines(r.out);  // throws if any line is not JSON
+  CHECK(lines.size() == 9);
+  CHECK(r.err.find("files") != std::string::npos);  // the summary went to stderr
+}
+
+TEST_CASE("paths can come from stdin with --input -", "[e2e]") {
+  TempDir out;
+  const std::string list = fixture("faces/obama.jpg").string() + "\n\n" +
+                           fixture("groups/dogs.jpg").string() + "\n";
+  const auto r = run_command("printf '%s' " + shell_quote(list) + " | " + q(binary()) +
+                             " --no-progress --input - --out " + q(out.path()));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(report(out.path()).at("files").size() == 2);
+}
+
+TEST_CASE("outputs inside the input folder are neither walked nor overwrite inputs", "[e2e]") {
+  TempDir work;
+  fs::copy_file(fixture("faces/obama.jpg"), work.path() / "a.jpg");
+  const fs::path out = work.path() / "results";
+  for (int run = 0; run < 2; ++run) {
+    const auto r = maskdetect_run("--input " + q(work.path()) + " --out " + q(out));
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(report(out).at("files").size() == 1);  // results/ itself is never an input
+  }
+  // Writing the outputs over the inputs is refused, and the input stays as it was.
+  const auto before = read_text(work.path() / "a.jpg");
+  const auto r = run_command("cd " + q(work.path()) + " && " + q(binary()) +
+                             " --no-progress --input a.jpg --out .");
+  CHECK(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("overwrite"));
+  CHECK(read_text(work.path() / "a.jpg") == before);
+}
+
+TEST_CASE("results do not depend on --threads", "[e2e][threads]") {
+  TempDir one, two;
+  const std::string in = "--input " + q(fixture("faces")) + " --input " + q(fixture("groups")) +
+                         " --no-annotate --out ";
+  REQUIRE(maskdetect_run(in + q(one.path()) + " --threads 1").status == 0);
+  REQUIRE(maskdetect_run(in + q(two.path()) + " --threads 2").status == 0);
+  const json a = report(one.path()).at("files"), b = report(two.path()).at("files");
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO(a[i].at("path"));
+    CHECK(a[i].at("path") == b[i].at("path"));
+    CHECK(a[i].at("faces").size() == b[i].at("faces").size());
+    for (size_t k = 0; k < a[i].at("faces").size(); ++k) {
+      CHECK(a[i]["faces"][k]["box"] == b[i]["faces"][k]["box"]);
+      CHECK(a[i]["faces"][k]["label"] == b[i]["faces"][k]["label"]);
+      CHECK(a[i]["faces"][k]["confidence"].get<double>() ==
+            Approx(b[i]["faces"][k]["confidence"].get<double>()).margin(1e-5));
+    }
+  }
+}
+
+TEST_CASE("a missing or corrupt model or cascade is one line and exit 2", "[e2e][setup]") {
+  TempDir out;
+  const std::string in = "--input " + q(fixture("faces/obama.jpg")) + " --out " + q(out.path());
+  auto r = maskdetect_run(in + " --model /nonexistent/m.onnx");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("/nonexistent/m.onnx") && Catch::Contains("--model"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+
+  std::ofstream(out.path() / "broken.xml") << "<opencv_storage>nonsense";
+  r = maskdetect_run(in + " --cascade " + q(out.path() / "broken.xml"));
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("broken.xml") && Catch::Contains("--cascade"));
+
+  const fs::path card = maskdetect::testing::source_dir() / "models" / "mask_mobilenetv2.json";
+  fs::copy_file(card, out.path() / "mask_mobilenetv2.json");
+  std::ofstream(out.path() / "mask_mobilenetv2.onnx") << "corrupt";
+  r = maskdetect_run(in + " --model " + q(out.path() / "mask_mobilenetv2.onnx"));
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("corrupt"));
+
+  r = maskdetect_run("--out " + q(out.path()));  // no --input
+  CHECK(r.status == 2);
+  r = maskdetect_run(in + " --threshold 2");
+  CHECK(r.status == 2);
+}
+
+TEST_CASE("--help explains every option with its default; --version", "[e2e][cli]") {
+  const auto h = maskdetect_run("--help");
+  CHECK(h.status == 0);
+  for (const char* opt :
+       {"--input", "--out", "--jsonl", "--threshold", "--scale-factor", "--min-neighbors",
+        "--min-face", "--model", "--cascade", "--threads", "--save-crops", "--no-annotate",
+        "--quiet", "--verbose", "--version", "--fail-on", "--max-pixels", "Exit status"}) {
+    INFO(opt);
+    CHECK_THAT(h.out, Catch::Contains(opt));
+  }
+  CHECK_THAT(h.out, Catch::Contains("1.1") && Catch::Contains("0.5"));
+  const auto v = maskdetect_run("--version");
+  CHECK(v.status == 0);
+  CHECK_THAT(v.out, Catch::StartsWith("maskdetect "));
+}
