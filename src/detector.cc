@@ -1,10 +1,13 @@
 #include "maskdetect/detector.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
+#include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -12,9 +15,41 @@ namespace fs = std::filesystem;
 namespace maskdetect {
 namespace {
 
-class HaarDetector : public Detector {
+constexpr const char* kYunetFile = "face_detection_yunet_2022mar.onnx";
+
+// Runs the engine on a copy no larger than detect_size and maps boxes back to the original, so
+// cost follows the faces' needs rather than the camera's resolution.
+class ScaledDetector : public Detector {
  public:
-  explicit HaarDetector(const DetectorOptions& o) : options_(o) {
+  explicit ScaledDetector(const DetectorOptions& o) : options_(o) {}
+
+  std::vector<Detection> detect(const cv::Mat& bgr) override {
+    const double s = detection_scale(bgr.size(), options_.detect_size);
+    if (s == 1.0) return detect_scaled(bgr, options_.min_face);
+    cv::resize(bgr, small_, cv::Size(), s, s, cv::INTER_AREA);
+    auto found = detect_scaled(small_, std::max(1, static_cast<int>(options_.min_face * s)));
+    const cv::Rect whole(0, 0, bgr.cols, bgr.rows);
+    for (auto& d : found) {
+      const cv::Rect& b = d.box;
+      d.box = cv::Rect(static_cast<int>(std::lround(b.x / s)), static_cast<int>(std::lround(b.y / s)),
+                       static_cast<int>(std::lround(b.width / s)),
+                       static_cast<int>(std::lround(b.height / s))) &
+              whole;
+    }
+    return found;
+  }
+
+ protected:
+  virtual std::vector<Detection> detect_scaled(const cv::Mat& bgr, int min_face) = 0;
+  DetectorOptions options_;
+
+ private:
+  cv::Mat small_;
+};
+
+class HaarDetector : public ScaledDetector {
+ public:
+  explicit HaarDetector(const DetectorOptions& o) : ScaledDetector(o) {
     const fs::path path = o.cascade.empty() ? find_cascade() : o.cascade;
     if (path.empty())
       throw SetupError(
@@ -35,11 +70,12 @@ class HaarDetector : public Detector {
                        "or pass --cascade PATH");
   }
 
-  std::vector<Detection> detect(const cv::Mat& bgr) override {
+ protected:
+  std::vector<Detection> detect_scaled(const cv::Mat& bgr, int min_face) override {
     cv::cvtColor(bgr, gray_, cv::COLOR_BGR2GRAY);
     std::vector<cv::Rect> boxes;
     cascade_.detectMultiScale(gray_, boxes, options_.scale_factor, options_.min_neighbors, 0,
-                              cv::Size(options_.min_face, options_.min_face));
+                              cv::Size(min_face, min_face));
     std::vector<Detection> out;
     out.reserve(boxes.size());
     for (const auto& b : boxes) out.push_back({b, std::nullopt});
@@ -47,28 +83,90 @@ class HaarDetector : public Detector {
   }
 
  private:
-  DetectorOptions options_;
   cv::CascadeClassifier cascade_;
   cv::Mat gray_;
 };
 
+class YunetDetector : public ScaledDetector {
+ public:
+  explicit YunetDetector(const DetectorOptions& o) : ScaledDetector(o) {
+    const fs::path path = o.model.empty() ? find_yunet_model() : o.model;
+    const std::string fix =
+        "download face_detection_yunet_2022mar.onnx from the OpenCV model zoo and pass "
+        "--detector-model PATH (or set MASKDETECT_YUNET_MODEL)";
+    if (path.empty()) throw SetupError(std::string("YuNet model ") + kYunetFile + " not found; " + fix);
+    if (!fs::exists(path)) throw SetupError("YuNet model " + path.string() + " not found; " + fix);
+    try {
+      yunet_ = cv::FaceDetectorYN::create(path.string(), "", cv::Size(320, 320),
+                                          o.score_threshold, 0.3F, 5000);
+    } catch (const cv::Exception&) {
+      yunet_.reset();
+    }
+    if (!yunet_)
+      throw SetupError("YuNet model " + path.string() +
+                       " cannot be loaded by OpenCV DNN (corrupt or not YuNet); " + fix);
+  }
+
+ protected:
+  std::vector<Detection> detect_scaled(const cv::Mat& bgr, int min_face) override {
+    yunet_->setInputSize(bgr.size());
+    cv::Mat found;
+    yunet_->detect(bgr, found);
+    std::vector<Detection> out;
+    for (int i = 0; i < found.rows; ++i) {
+      const float* r = found.ptr<float>(i);
+      const cv::Rect box(static_cast<int>(std::lround(r[0])), static_cast<int>(std::lround(r[1])),
+                         static_cast<int>(std::lround(r[2])), static_cast<int>(std::lround(r[3])));
+      if (std::max(box.width, box.height) < min_face) continue;
+      out.push_back({box & cv::Rect(0, 0, bgr.cols, bgr.rows), r[14]});
+    }
+    return out;
+  }
+
+ private:
+  cv::Ptr<cv::FaceDetectorYN> yunet_;
+};
+
+bool exists_quietly(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
 }  // namespace
+
+double detection_scale(cv::Size size, int detect_size) {
+  const int longest = std::max(size.width, size.height);
+  if (detect_size <= 0 || longest <= detect_size) return 1.0;
+  return static_cast<double>(detect_size) / longest;
+}
 
 fs::path find_cascade() {
   if (const char* env = std::getenv("MASKDETECT_CASCADE"); env && *env) return env;
   const char* file = "haarcascade_frontalface_default.xml";
   for (const char* dir : {"/usr/share/opencv4/haarcascades", "/usr/local/share/opencv4/haarcascades",
                           "/usr/share/opencv/haarcascades"}) {
-    fs::path p = fs::path(dir) / file;
-    std::error_code ec;
-    if (fs::exists(p, ec)) return p;
+    if (exists_quietly(fs::path(dir) / file)) return fs::path(dir) / file;
   }
+  return {};
+}
+
+fs::path find_yunet_model() {
+  if (const char* env = std::getenv("MASKDETECT_YUNET_MODEL"); env && *env) return env;
+  std::vector<fs::path> dirs;
+  if (const char* home = std::getenv("HOME"); home && *home)
+    dirs.push_back(fs::path(home) / ".local/share/maskdetect/models");
+  std::error_code ec;
+  const fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (!ec) dirs.push_back(exe.parent_path().parent_path() / config::kInstallModelDir);
+  for (const auto& d : dirs)
+    if (exists_quietly(d / kYunetFile)) return d / kYunetFile;
   return {};
 }
 
 std::unique_ptr<Detector> make_detector(const DetectorOptions& options) {
   if (options.engine == "haar") return std::make_unique<HaarDetector>(options);
-  throw SetupError("unknown detector '" + options.engine + "' (choose: haar)");
+  if (options.engine == "yunet") return std::make_unique<YunetDetector>(options);
+  throw SetupError("unknown detector '" + options.engine + "' (choose haar or yunet)");
 }
 
 }  // namespace maskdetect

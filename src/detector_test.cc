@@ -36,3 +36,44 @@ TEST_CASE("a missing or corrupt cascade is a setup error naming the file", "[det
   o.engine = "magic";
   CHECK_THROWS_WITH(maskdetect::make_detector(o), Catch::Contains("magic"));
 }
+
+TEST_CASE("YuNet finds masked faces the cascade misses", "[detector][yunet]") {
+  const auto model = maskdetect::testing::shared_dir() / "models/face_detection_yunet_2022mar.onnx";
+  if (!std::filesystem::exists(model)) {
+    WARN("SKIPPED: " << model << " is absent");
+    std::exit(4);
+  }
+  maskdetect::DetectorOptions o;
+  o.engine = "yunet";
+  o.model = model;
+  auto det = maskdetect::make_detector(o);
+  const auto faces = det->detect(cv::imread(fixture("masked/00551f5945fe.jpg").string()));
+  REQUIRE_FALSE(faces.empty());
+  REQUIRE(faces[0].score.has_value());
+  CHECK(*faces[0].score >= 0.6F);
+  CHECK(det->detect(cv::imread(fixture("groups/dogs.jpg").string())).empty());
+}
+
+TEST_CASE("a missing YuNet model is a setup error that says where to get it", "[detector]") {
+  maskdetect::DetectorOptions o;
+  o.engine = "yunet";
+  o.model = "/nonexistent/yunet.onnx";
+  CHECK_THROWS_WITH(maskdetect::make_detector(o),
+                    Catch::Contains("/nonexistent/yunet.onnx") && Catch::Contains("model zoo"));
+}
+
+TEST_CASE("detection on a scaled copy maps boxes back to original pixels", "[detector]") {
+  CHECK(maskdetect::detection_scale({4000, 3000}, 1000) == Approx(0.25));
+  CHECK(maskdetect::detection_scale({800, 600}, 1000) == 1.0);
+  CHECK(maskdetect::detection_scale({800, 600}, 0) == 1.0);
+  const cv::Mat img = cv::imread(fixture("faces/obama-1080p.jpg").string());
+  maskdetect::DetectorOptions full, scaled;
+  scaled.detect_size = 640;
+  const auto a = maskdetect::make_detector(full)->detect(img);
+  const auto b = maskdetect::make_detector(scaled)->detect(img);
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  // The same face, within a few percent of its size.
+  CHECK(std::abs(a[0].box.x - b[0].box.x) < a[0].box.width / 10);
+  CHECK(std::abs(a[0].box.width - b[0].box.width) < a[0].box.width / 10);
+}

@@ -32,12 +32,48 @@ constexpr const char* kDescription =
     "Exit status: 0 all inputs processed, 1 some inputs failed (each named in the report),\n"
     "2 usage or setup error, 3 a --fail-on condition was met, 130 interrupted.";
 
+void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
+  app.add_option("--detector", d.engine,
+                 "Face detector: haar (built in, from opencv-data) or yunet (needs its ONNX, "
+                 "see --detector-model)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"haar", "yunet"}));
+  app.add_option("--cascade", d.cascade,
+                 "Haar cascade XML [default: $MASKDETECT_CASCADE, else opencv-data's "
+                 "haarcascade_frontalface_default.xml]")
+      ->type_name("PATH");
+  app.add_option("--scale-factor", d.scale_factor,
+                 "Haar: image pyramid step; smaller finds more faces, slower")
+      ->capture_default_str()
+      ->check(CLI::Range(1.01, 3.0));
+  app.add_option("--min-neighbors", d.min_neighbors,
+                 "Haar: overlapping hits needed to accept a face; higher means fewer false "
+                 "faces, more missed ones")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  app.add_option("--min-face", d.min_face, "Smallest face to look for, in original pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 100000));
+  app.add_option("--detect-size", d.detect_size,
+                 "Detect on a copy whose longest side is at most this many pixels (boxes are "
+                 "mapped back to the original); 0 = full resolution")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--detector-model", d.model,
+                 "YuNet: face_detection_yunet_2022mar.onnx [default: $MASKDETECT_YUNET_MODEL, "
+                 "else ~/.local/share/maskdetect/models/ or the installed models folder]")
+      ->type_name("PATH");
+  app.add_option("--detector-score", d.score_threshold, "YuNet: minimum face score")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using maskdetect::PipelineOptions;
   PipelineOptions o;
-  std::string model, cascade;
+  std::string model;
   std::vector<std::string> fail_on;
   bool no_annotate = false;
   bool progress_flag = false, no_progress = false;
@@ -63,25 +99,7 @@ int main(int argc, char** argv) {
                  "A face is labelled mask when P(mask) >= this, otherwise no_mask")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--detector", o.detector.engine, "Face detector engine")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"haar"}));
-  app.add_option("--cascade", cascade,
-                 "Haar cascade XML [default: $MASKDETECT_CASCADE, else opencv-data's "
-                 "haarcascade_frontalface_default.xml]")
-      ->type_name("PATH");
-  app.add_option("--scale-factor", o.detector.scale_factor,
-                 "Haar: image pyramid step; smaller finds more faces, slower")
-      ->capture_default_str()
-      ->check(CLI::Range(1.01, 3.0));
-  app.add_option("--min-neighbors", o.detector.min_neighbors,
-                 "Haar: overlapping hits needed to accept a face; higher means fewer false "
-                 "faces, more missed ones")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 100));
-  app.add_option("--min-face", o.detector.min_face, "Smallest face to look for, in pixels")
-      ->capture_default_str()
-      ->check(CLI::Range(4, 100000));
+  add_detector_options(app, o.detector);
   app.add_option("--model", model,
                  "Classifier ONNX file (its .json model card must sit beside it) [default: "
                  "$MASKDETECT_MODEL, else the installed mask_mobilenetv2.onnx]")
@@ -120,7 +138,6 @@ int main(int argc, char** argv) {
   }
 
   o.annotate = !no_annotate;
-  o.detector.cascade = cascade;
   o.model = model.empty() ? maskdetect::find_default_model(argv[0]) : std::filesystem::path(model);
   for (const auto& f : fail_on) {
     if (f == "no_mask") o.fail_on.no_mask = true;

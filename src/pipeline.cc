@@ -178,13 +178,26 @@ void Run::setup() {
   info.labels = card_.labels;
   info.started_at = utc_now();
   info.params = {{"detector", o_.detector.engine},
+                 {"cascade", o_.detector.engine == "haar" ? (o_.detector.cascade.empty()
+                                                                 ? find_cascade().string()
+                                                                 : o_.detector.cascade.string())
+                                                          : std::string()},
                  {"scale_factor", o_.detector.scale_factor},
                  {"min_neighbors", o_.detector.min_neighbors},
                  {"min_face", o_.detector.min_face},
+                 {"detect_size", o_.detector.detect_size},
                  {"threshold", o_.threshold},
                  {"max_pixels", o_.max_pixels},
                  {"annotate", o_.annotate},
                  {"threads", threads}};
+  if (o_.detector.engine == "yunet") {
+    info.params["detector_model"] =
+        (o_.detector.model.empty() ? find_yunet_model() : o_.detector.model).string();
+    info.params["detector_score"] = o_.detector.score_threshold;
+    info.params.erase("cascade");
+    info.params.erase("scale_factor");
+    info.params.erase("min_neighbors");
+  }
   json_ = std::make_unique<JsonReport>(o_.out_dir / "report.json", info);
   csv_ = std::make_unique<CsvReport>(o_.out_dir / "report.csv");
   if (o_.jsonl == "-") {

@@ -18,11 +18,14 @@ struct Detection {
 };
 
 struct DetectorOptions {
-  std::string engine = "haar";
-  std::filesystem::path cascade;  // empty: find_cascade()
-  double scale_factor = 1.1;
-  int min_neighbors = 5;
-  int min_face = 30;  // pixels, in the original image
+  std::string engine = "haar";    // "haar" or "yunet"
+  std::filesystem::path cascade;  // Haar; empty: find_cascade()
+  double scale_factor = 1.1;      // Haar
+  int min_neighbors = 5;          // Haar
+  int min_face = 30;              // pixels, in the original image
+  std::filesystem::path model;    // YuNet ONNX; empty: find_yunet_model()
+  float score_threshold = 0.6F;   // YuNet
+  int detect_size = 0;  // longest side the detector sees; larger images are scaled down (0: never)
 };
 
 class Detector {
@@ -37,5 +40,12 @@ std::unique_ptr<Detector> make_detector(const DetectorOptions& options);
 
 // The frontal-face cascade from Debian's opencv-data (or $MASKDETECT_CASCADE); empty if absent.
 std::filesystem::path find_cascade();
+
+// The YuNet model named by $MASKDETECT_YUNET_MODEL, else face_detection_yunet_2022mar.onnx in
+// ~/.local/share/maskdetect/models or the installed models folder; empty if absent.
+std::filesystem::path find_yunet_model();
+
+// The factor that brings the longest side of `size` down to `detect_size` (1 when it fits).
+double detection_scale(cv::Size size, int detect_size);
 
 }  // namespace maskdetect
