@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""Speed of maskdetect against the reference Python pipeline (../shared/bench/reference_pipeline.py),
+on the same inputs, with the same model, cascade and detector parameters, both writing annotated
+images and a JSON report. Runs alternate (maskdetect, reference, maskdetect, ...) so that a noisy,
+shared machine hurts both sides alike; medians are printed.
+
+Needs Debian's /usr/bin/python3 with python3-opencv (the reference imports cv2).
+
+usage: bench/bench.py [--workload scenes|highres|scenes-x10|video|DIR] [--runs 3] [--limit N]
+                      [--binary build/maskdetect] [--only maskdetect|reference]
+                      [-- extra maskdetect options]
+
+Reported per side: photos (or frames) per second, CPU utilisation (user+sys over wall), peak
+resident memory, and for maskdetect the median per-stage milliseconds from its report.json.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.environ.get("MASKDETECT_SHARED_DIR", os.path.join(ROOT, "..", "shared"))
+REFERENCE = os.path.join(SHARED, "bench", "reference_pipeline.py")
+WORKLOADS = {
+    "scenes": os.path.join(SHARED, "datasets", "scenes-ilc2021", "images"),
+    "highres": os.path.join(SHARED, "datasets", "highres-ilc2021", "images"),
+    "video": os.path.join(SHARED, "fixtures", "video"),
+}
+
+
+def run_measured(cmd, log_path):
+    """Runs cmd; returns wall seconds, CPU seconds and peak RSS (MiB) of that process tree."""
+    with open(log_path, "w") as log:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        sys.exit(f"bench: {' '.join(cmd)} failed with {proc.returncode}; see {log_path}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def make_input(workload, limit, tmp):
+    """The input folder for a workload; --limit and scenes-x10 use a folder of symlinks."""
+    if workload in WORKLOADS:
+        src, repeat = WORKLOADS[workload], 1
+    elif workload == "scenes-x10":
+        src, repeat = WORKLOADS["scenes"], 10
+    else:
+        src, repeat = workload, 1
+    if repeat == 1 and not limit:
+        return src
+    names = sorted(n for n in os.listdir(src) if os.path.isfile(os.path.join(src, n)))
+    if limit:
+        names = names[:limit]
+    folder = os.path.join(tmp, "input")
+    for r in range(repeat):
+        sub = os.path.join(folder, f"r{r:02d}")
+        os.makedirs(sub)
+        for n in names:
+            os.symlink(os.path.abspath(os.path.join(src, n)), os.path.join(sub, n))
+    return folder
+
+
+def count_items(report_path, side):
+    with open(report_path) as f:
+        rep = json.load(f)
+    if side == "maskdetect":
+        s = rep["summary"]
+        return s["frames"] if s.get("frames") else s["files"], rep
+    return len(rep["files"]), rep
+
+
+def stage_medians(rep):
+    stages = {}
+    for f in rep.get("files", []):
+        for k, v in f.get("timing_ms", {}).items():
+            n = f.get("frames") or 1
+            stages.setdefault(k, []).append(v / n)
+    return {k: statistics.median(v) for k, v in stages.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workload", default="scenes")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=0, help="first N files only")
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "maskdetect"))
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "mask_mobilenetv2.onnx"))
+    ap.add_argument("--only", choices=["maskdetect", "reference"])
+    ap.add_argument("--scale-factor", default="1.1")
+    ap.add_argument("--min-neighbors", default="5")
+    ap.add_argument("--min-face", default="30")
+    ap.add_argument("--keep", action="store_true", help="keep the output folders")
+    ap.add_argument("extra", nargs="*", help="extra maskdetect options (after --)")
+    a = ap.parse_args()
+
+    with open(os.path.splitext(a.model)[0] + ".json") as f:
+        card = json.load(f)
+    inp = card["input"]
+    tmp = tempfile.mkdtemp(prefix="maskdetect-bench-")
+    src = make_input(a.workload, a.limit, tmp)
+    det = ["--scale-factor", a.scale_factor, "--min-neighbors", a.min_neighbors, "--min-face", a.min_face]
+    sides = {
+        "maskdetect": lambda out: [a.binary, "--input", src, "--out", out, "--model", a.model,
+                                   "--no-progress", "--quiet", *det, *a.extra],
+        "reference": lambda out: [sys.executable, REFERENCE, "--model", a.model, "--input", src,
+                                  "--out", out, "--size", str(inp["width"]),
+                                  "--mean", ",".join(map(str, inp["mean"])),
+                                  "--std", ",".join(map(str, inp["std"])),
+                                  *([] if inp.get("channel_order", "RGB") == "RGB" else ["--bgr"]),
+                                  "--labels", ",".join(card["labels"]), *det],
+    }
+    if a.only:
+        sides = {a.only: sides[a.only]}
+    results = {k: [] for k in sides}
+    print(f"workload {a.workload}: {src}  runs {a.runs}  model {a.model}", flush=True)
+    for run in range(a.runs):
+        for side, make_cmd in sides.items():
+            out = os.path.join(tmp, f"{side}-{run}")
+            wall, cpu, rss = run_measured(make_cmd(out), out + ".log")
+            items, rep = count_items(os.path.join(out, "report.json"), side)
+            results[side].append({"wall": wall, "rate": items / wall, "cpu": 100 * cpu / wall,
+                                  "rss": rss, "items": items, "stages": stage_medians(rep)})
+            print(f"  run {run + 1} {side:10s} {items} items  {wall:7.2f} s  {items / wall:7.2f}/s"
+                  f"  CPU {100 * cpu / wall:4.0f} %  peak RSS {rss:6.1f} MiB", flush=True)
+            if not a.keep and run < a.runs - 1:
+                shutil.rmtree(out, ignore_errors=True)
+
+    print("\nmedians")
+    med = {}
+    for side, rs in results.items():
+        m = {k: statistics.median(r[k] for r in rs) for k in ("wall", "rate", "cpu", "rss")}
+        med[side] = m
+        line = (f"  {side:10s} {m['rate']:8.2f} items/s  {m['wall']:7.2f} s  CPU {m['cpu']:4.0f} %"
+                f"  peak RSS {m['rss']:6.1f} MiB")
+        stages = rs[0]["stages"]
+        if stages and side == "maskdetect":
+            line += "  stages (ms, median per item): " + ", ".join(
+                f"{k} {statistics.median(r['stages'].get(k, 0) for r in rs):.1f}" for k in stages)
+        print(line)
+    if len(med) == 2:
+        print(f"  ratio maskdetect / reference: {med['maskdetect']['rate'] / med['reference']['rate']:.2f}x")
+    print(f"\noutputs in {tmp}" if a.keep else "")
+    if not a.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
