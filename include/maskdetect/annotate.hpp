@@ -1,0 +1,16 @@
+// Draws what was found onto an image: a box per face, its label and confidence.
+#pragma once
+
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "maskdetect/types.hpp"
+
+namespace maskdetect {
+
+// Green for "mask", red for "no_mask", amber for any other label. Line width and text size
+// follow the image size so boxes stay visible on 4K photos and readable on 240p ones.
+void annotate(cv::Mat& bgr, const std::vector<Face>& faces);
+
+}  // namespace maskdetect
