@@ -1,0 +1,88 @@
+// Report writers. Each writes one kind of output and knows nothing of the others; all of them
+// receive results in input order from the pipeline.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "maskdetect/types.hpp"
+
+namespace maskdetect {
+
+inline constexpr const char* kReportSchema = "maskdetect.report/1";
+
+// Context every report carries: what ran, with which model and parameters.
+struct RunInfo {
+  std::string tool_version;
+  std::string model_path, model_sha256;
+  std::vector<std::string> labels;
+  nlohmann::json params;  // detector and classifier parameters as given
+  std::string started_at; // ISO 8601 UTC
+};
+
+nlohmann::json to_json(const Face& face);
+nlohmann::json to_json(const FileResult& file);       // one "files" entry; also a JSONL line
+nlohmann::json to_json(const std::string& path, const FrameRecord& frame);  // a video frame line
+nlohmann::json to_json(const RunSummary& summary);
+
+// Writes `content` to `path` through a temporary file and a rename, so a reader never sees a
+// half-written file. Throws std::runtime_error naming the file on failure.
+void write_file_atomically(const std::filesystem::path& path, const std::string& content);
+
+// report.json: the whole run, rewritten atomically by write() (called at the end, and on
+// interruption, so it is always valid JSON).
+class JsonReport {
+ public:
+  JsonReport(std::filesystem::path path, RunInfo info);
+  void add(const FileResult& file);
+  void write(const RunSummary& summary) const;
+
+ private:
+  std::filesystem::path path_;
+  RunInfo info_;
+  std::vector<nlohmann::json> files_;
+};
+
+// report.csv: one row per face (image or video frame) and one row for every file with no face
+// or an error, so nothing disappears from a spreadsheet. Streams to a temporary file that is
+// renamed into place by finish().
+class CsvReport {
+ public:
+  explicit CsvReport(std::filesystem::path path);
+  ~CsvReport();
+  void add_frame(const FileResult& video, const FrameRecord& frame);  // rows for a frame's faces
+  void add(const FileResult& file);  // rows for an image, or the closing row of a video/error
+  void finish();
+
+  static std::string header();
+  static std::string escape(const std::string& field);
+
+ private:
+  std::filesystem::path path_, tmp_;
+  std::ofstream out_;
+  bool finished_ = false;
+};
+
+// JSON Lines: one object per image or video frame, flushed as it is written so a pipe sees
+// results before the run ends. `out` is stdout for "-".
+class JsonlWriter {
+ public:
+  explicit JsonlWriter(std::ostream& out);
+  void add(const FileResult& file);  // images and errors; for videos a closing "video" line
+  void add_frame(const std::string& path, const FrameRecord& frame);
+
+ private:
+  std::ostream& out_;
+};
+
+// The human summary printed on stderr at the end of a run.
+std::string format_summary(const RunSummary& summary, const std::vector<std::string>& labels);
+
+}  // namespace maskdetect

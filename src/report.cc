@@ -1,0 +1,386 @@
+#include "maskdetect/report.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <iomanip>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "maskdetect/errors.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace maskdetect {
+namespace {
+
+// File names on Linux are bytes, not UTF-8; nlohmann's default would throw on them and lose the
+// whole report for one odd name. Replacing the bad bytes with U+FFFD keeps the report valid JSON.
+std::string dump(const json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+// The shortest decimal that reads back as the same float, as a double: 0.98F is written as 0.98
+// rather than 0.9800000190734863, without losing any of the float's precision.
+double shortest(float v) {
+  if (!std::isfinite(v)) return v;
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  *res.ptr = '\0';
+  return std::strtod(buf, nullptr);
+}
+
+double round_to(double v, double step) {
+  if (!std::isfinite(v)) return v;
+  return std::round(v / step) * step;
+}
+
+// Shortest round-trip text of a double, for CSV cells (no locale, no trailing zeros).
+std::string number_text(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
+
+std::string number_text(float v) {
+  if (!std::isfinite(v)) return "";
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
+
+json timing_json(const StageTimes& t) {
+  return {{"decode", round_to(t.decode, 0.01)},
+          {"detect", round_to(t.detect, 0.01)},
+          {"classify", round_to(t.classify, 0.01)},
+          {"write", round_to(t.write, 0.01)}};
+}
+
+json faces_json(const std::vector<Face>& faces) {
+  json arr = json::array();
+  for (const Face& f : faces) arr.push_back(to_json(f));
+  return arr;
+}
+
+// A unique sibling of `path`: same directory (so rename() is atomic), hidden, and distinct per
+// process and per call so concurrent writers never share a temporary.
+fs::path temp_sibling(const fs::path& path) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  return dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                std::to_string(counter++));
+}
+
+[[noreturn]] void fail(const std::string& what, const fs::path& path, int err) {
+  throw std::runtime_error("cannot " + what + " " + path.string() + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+json to_json(const Face& face) {
+  json scores = json::object();
+  for (const auto& [label, p] : face.scores) scores[label] = shortest(p);
+  return {{"box",
+           {{"x", face.box.x}, {"y", face.box.y}, {"w", face.box.width}, {"h", face.box.height}}},
+          {"detector_score", face.detector_score ? json(shortest(*face.detector_score)) : json()},
+          {"label", face.label},
+          {"confidence", shortest(face.confidence)},
+          {"scores", std::move(scores)}};
+}
+
+json to_json(const FileResult& file) {
+  const bool ok = file.status == FileStatus::Ok;
+  json j = {
+      {"path", file.path}, {"kind", to_string(file.kind)}, {"status", to_string(file.status)}};
+  if (!ok) j["error"] = file.error.empty() ? std::string("unknown error") : file.error;
+  if (!file.format.empty()) j["format"] = file.format;
+  if (file.width > 0 && file.height > 0) {
+    j["width"] = file.width;
+    j["height"] = file.height;
+  }
+  if (file.kind == FileKind::Video) {
+    if (file.fps > 0 && std::isfinite(file.fps)) j["fps"] = round_to(file.fps, 0.001);
+    // Totals are kept even for a failed video: they say how far it got.
+    j["frames"] = file.frames;
+    j["frames_with_faces"] = file.frames_with_faces;
+    j["faces_by_label"] = file.faces_by_label;
+    if (!file.frames_file.empty()) j["frames_file"] = file.frames_file;
+  } else if (ok || !file.faces.empty()) {
+    // An ok image with no face says so with [] rather than by omission.
+    j["faces"] = faces_json(file.faces);
+  }
+  if (!file.output.empty()) j["output"] = file.output;
+  j["warnings"] = file.warnings;
+  const StageTimes& t = file.timing_ms;
+  if (ok || t.decode > 0 || t.detect > 0 || t.classify > 0 || t.write > 0)
+    j["timing_ms"] = timing_json(t);
+  return j;
+}
+
+json to_json(const std::string& path, const FrameRecord& frame) {
+  return {{"path", path},
+          {"kind", "frame"},
+          {"frame", frame.index},
+          {"time_ms", round_to(frame.time_ms, 0.001)},
+          {"faces", faces_json(frame.faces)}};
+}
+
+json to_json(const RunSummary& s) {
+  return {{"files", s.files},
+          {"ok", s.ok},
+          {"failed", s.failed},
+          {"faces", s.faces},
+          {"frames", s.frames},
+          {"by_label", s.by_label},
+          {"seconds", round_to(s.seconds, 0.001)},
+          {"interrupted", s.interrupted}};
+}
+
+void write_file_atomically(const fs::path& path, const std::string& content) {
+  const fs::path tmp = temp_sibling(path);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) fail("write", path, errno);
+  const char* p = content.data();
+  std::size_t left = content.size();
+  int err = 0;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  // Without fsync a crash soon after the rename can leave an empty file under the final name,
+  // which is exactly what the temporary is meant to prevent.
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    fail("write", path, err);
+  }
+}
+
+// ---- report.json ----
+
+JsonReport::JsonReport(fs::path path, RunInfo info)
+    : path_(std::move(path)), info_(std::move(info)) {}
+
+void JsonReport::add(const FileResult& file) { files_.push_back(to_json(file)); }
+
+void JsonReport::write(const RunSummary& summary) const {
+  json s = to_json(summary);
+  // RunSummary learns labels only from faces; a label with no face must still read 0 so
+  // consumers can index by_label without checking for absence.
+  for (const auto& label : info_.labels) s["by_label"].emplace(label, 0);
+  json report = {
+      {"schema", kReportSchema},
+      {"tool", {{"name", "maskdetect"}, {"version", info_.tool_version}}},
+      {"started_at", info_.started_at},
+      {"model",
+       {{"path", info_.model_path}, {"sha256", info_.model_sha256}, {"labels", info_.labels}}},
+      {"params", info_.params.is_object() ? info_.params : json::object()},
+      {"files", files_},
+      {"summary", std::move(s)}};
+  write_file_atomically(path_, dump(report, 2) + "\n");
+}
+
+// ---- report.csv ----
+
+namespace {
+
+std::string scores_text(const std::map<std::string, float>& scores) {
+  std::string out;
+  for (const auto& [label, p] : scores) {
+    if (!out.empty()) out += ';';
+    out += label + "=" + number_text(p);
+  }
+  return out;
+}
+
+std::string join_warnings(const std::vector<std::string>& warnings) {
+  std::string out;
+  for (const auto& w : warnings) {
+    if (!out.empty()) out += "; ";
+    out += w;
+  }
+  return out;
+}
+
+// The columns of header(), in order.
+struct Row {
+  std::string path, kind, status, frame, time_ms, face, x, y, w, h, label, confidence, scores,
+      error, warnings;
+};
+
+void put_face(Row& row, std::size_t index, const Face& f) {
+  row.face = std::to_string(index);
+  row.x = std::to_string(f.box.x);
+  row.y = std::to_string(f.box.y);
+  row.w = std::to_string(f.box.width);
+  row.h = std::to_string(f.box.height);
+  row.label = f.label;
+  row.confidence = number_text(f.confidence);
+  row.scores = scores_text(f.scores);
+}
+
+void write_row(std::ostream& out, const Row& r) {
+  const std::string* cells[] = {&r.path,  &r.kind,       &r.status, &r.frame, &r.time_ms,
+                                &r.face,  &r.x,          &r.y,      &r.w,     &r.h,
+                                &r.label, &r.confidence, &r.scores, &r.error, &r.warnings};
+  bool first = true;
+  for (const std::string* c : cells) {
+    if (!first) out << ',';
+    first = false;
+    out << CsvReport::escape(*c);
+  }
+  out << '\n';
+}
+
+}  // namespace
+
+CsvReport::CsvReport(fs::path path) : path_(std::move(path)), tmp_(temp_sibling(path_)) {
+  out_.open(tmp_, std::ios::binary | std::ios::trunc);
+  if (!out_)
+    throw SetupError("cannot write " + tmp_.string() + ": " + std::strerror(errno) +
+                     "; check the output folder is writable");
+  out_ << header() << '\n';
+}
+
+CsvReport::~CsvReport() {
+  if (finished_) return;
+  try {
+    finish();
+  } catch (...) {
+    // A destructor must not throw; finish() has already removed its temporary.
+  }
+}
+
+std::string CsvReport::header() {
+  return "path,kind,status,frame,time_ms,face,x,y,w,h,label,confidence,scores,error,warnings";
+}
+
+std::string CsvReport::escape(const std::string& field) {
+  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void CsvReport::add_frame(const FileResult& video, const FrameRecord& frame) {
+  if (finished_) return;
+  Row row;
+  row.path = video.path;
+  row.kind = "frame";
+  row.status = "ok";
+  row.frame = std::to_string(frame.index);
+  row.time_ms = number_text(round_to(frame.time_ms, 0.001));
+  for (std::size_t i = 0; i < frame.faces.size(); ++i) {
+    put_face(row, i, frame.faces[i]);
+    write_row(out_, row);
+  }
+}
+
+void CsvReport::add(const FileResult& file) {
+  if (finished_) return;
+  Row row;
+  row.path = file.path;
+  row.kind = to_string(file.kind);
+  row.status = to_string(file.status);
+  row.error = file.status == FileStatus::Error ? file.error : std::string();
+  row.warnings = join_warnings(file.warnings);
+  // A video's faces went out frame by frame; its closing row (like an image with no face or a
+  // failed file) makes sure every input shows up at least once.
+  if (file.kind == FileKind::Video || file.faces.empty()) {
+    write_row(out_, row);
+    return;
+  }
+  for (std::size_t i = 0; i < file.faces.size(); ++i) {
+    put_face(row, i, file.faces[i]);
+    write_row(out_, row);
+  }
+}
+
+void CsvReport::finish() {
+  if (finished_) return;
+  finished_ = true;
+  errno = 0;
+  out_.flush();
+  const bool wrote = static_cast<bool>(out_);
+  out_.close();
+  int err = 0;
+  if (!wrote || out_.fail())
+    err = errno != 0 ? errno : EIO;
+  else if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+    err = errno;
+  if (err != 0) {
+    std::error_code ec;
+    fs::remove(tmp_, ec);
+    fail("write", path_, err);
+  }
+}
+
+// ---- JSON Lines ----
+
+JsonlWriter::JsonlWriter(std::ostream& out) : out_(out) {}
+
+void JsonlWriter::add(const FileResult& file) {
+  // Flushed per line: a consumer at the other end of a pipe acts on each result as it comes.
+  out_ << dump(to_json(file)) << '\n' << std::flush;
+}
+
+void JsonlWriter::add_frame(const std::string& path, const FrameRecord& frame) {
+  out_ << dump(to_json(path, frame)) << '\n' << std::flush;
+}
+
+// ---- summary ----
+
+std::string format_summary(const RunSummary& s, const std::vector<std::string>& labels) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(1);
+  out << s.files << (s.files == 1 ? " file" : " files") << " (" << s.ok << " ok, " << s.failed
+      << " failed) · " << s.faces << (s.faces == 1 ? " face" : " faces");
+  // Model labels first in model order, then anything else the results carried.
+  std::vector<std::pair<std::string, std::int64_t>> counts;
+  std::set<std::string> seen;
+  for (const auto& l : labels) {
+    if (!seen.insert(l).second) continue;
+    const auto it = s.by_label.find(l);
+    counts.emplace_back(l, it == s.by_label.end() ? 0 : it->second);
+  }
+  for (const auto& [l, n] : s.by_label)
+    if (seen.insert(l).second) counts.emplace_back(l, n);
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    out << (i == 0 ? ": " : ", ") << counts[i].first << ' ' << counts[i].second;
+  if (s.frames > 0) out << " · " << s.frames << (s.frames == 1 ? " video frame" : " video frames");
+  // Short runs need the second decimal or they all read "0.0 s".
+  out << " · " << std::setprecision(s.seconds < 10 ? 2 : 1) << s.seconds << " s"
+      << std::setprecision(1);
+  if (s.seconds > 0) {
+    out << ", " << s.files / s.seconds << " files/s";
+    if (s.frames > 0) out << ", " << s.frames / s.seconds << " frames/s";
+  }
+  out << '\n';
+  if (s.interrupted)
+    out << "interrupted: the reports cover only the files finished before the stop\n";
+  return out.str();
+}
+
+}  // namespace maskdetect
