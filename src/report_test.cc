@@ -388,3 +388,120 @@ TEST_CASE("the human summary reads as one line of counts", "[report]") {
         0);
   CHECK_THAT(short_text, Catch::Contains("interrupted"));
 }
+
+namespace {
+
+const std::string kPython = MASKDETECT_PYTHON;
+
+// Validates `document` against `schema` with Python's jsonschema (the same check the end-to-end
+// test runs on real reports); returns the validator's complaint, empty when valid.
+std::string schema_errors(const fs::path& document, const fs::path& schema) {
+  using maskdetect::testing::shell_quote;
+  const auto r = maskdetect::testing::run_command(
+      shell_quote(kPython) +
+      " -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), "
+      "json.load(open(sys.argv[2])))' " +
+      shell_quote(document.string()) + " " + shell_quote(schema.string()));
+  if (r.status == 0) return "";
+  return r.err.empty() ? "validator exited with " + std::to_string(r.status) : r.err;
+}
+
+void require_jsonschema() {
+  const auto r = maskdetect::testing::run_command(kPython + " -c 'import jsonschema'");
+  INFO("needs " << kPython << " with jsonschema (Debian: python3-jsonschema)\n" << r.err);
+  REQUIRE(r.status == 0);
+}
+
+json sample_report(const fs::path& dir) {
+  JsonReport report(dir / "sample.json", run_info());
+  RunSummary s;
+  FileResult with_score = image("b.png", {face("no_mask", 0.6F)});
+  with_score.faces[0].detector_score = 0.93F;
+  with_score.warnings = {"truncated file"};
+  FileResult failed_video = video("broken.mp4");
+  failed_video.status = FileStatus::Error;
+  failed_video.error = "video has no decodable frames";
+  failed_video.frames = 0;
+  failed_video.fps = 0;
+  failed_video.output.clear();
+  failed_video.frames_file.clear();
+  for (const FileResult& r :
+       {image("a.jpg", {face("mask", 0.9F)}), image("empty.jpg", {}), with_score, video("clip.mp4"),
+        failed_video, broken("c.jpg", "not an image or video")}) {
+    report.add(r);
+    s.add(r);
+  }
+  s.seconds = 1.5;
+  report.write(s);
+  return json::parse(read_text(dir / "sample.json"));
+}
+
+}  // namespace
+
+TEST_CASE("report.json validates against docs/report.schema.json", "[report][schema]") {
+  require_jsonschema();
+  TempDir dir;
+  const fs::path schema = maskdetect::testing::source_dir() / "docs" / "report.schema.json";
+  json rep = sample_report(dir.path());
+  CHECK(schema_errors(dir.path() / "sample.json", schema) == "");
+
+  // The schema is not vacuous: the mistakes a writer could make are caught.
+  const auto rejects = [&](const std::string& what, json broken_report) {
+    INFO(what);
+    std::ofstream(dir.path() / "broken.json") << broken_report.dump();
+    CHECK(schema_errors(dir.path() / "broken.json", schema) != "");
+  };
+  json r = rep;
+  r["files"][1].erase("faces");
+  rejects("ok image without faces", r);
+  r = rep;
+  r["files"][0]["error"] = "oops";
+  rejects("error on an ok file", r);
+  r = rep;
+  r["files"][5].erase("error");
+  rejects("failed file without error", r);
+  r = rep;
+  r["files"][3]["faces"] = json::array();
+  rejects("faces on a video", r);
+  r = rep;
+  r["files"][0]["faces"][0]["confidence"] = 1.5;
+  rejects("confidence above 1", r);
+  r = rep;
+  r["summary"].erase("by_label");
+  rejects("summary without by_label", r);
+  r = rep;
+  r["schema"] = "maskdetect.report/2";
+  rejects("another schema version", r);
+}
+
+TEST_CASE("JSONL lines validate against docs/jsonl.schema.json", "[report][schema]") {
+  require_jsonschema();
+  TempDir dir;
+  const fs::path schema = maskdetect::testing::source_dir() / "docs" / "jsonl.schema.json";
+  std::ostringstream out;
+  JsonlWriter w(out);
+  w.add(image("a.jpg", {face("mask", 0.9F)}));
+  w.add(image("empty.jpg", {}));
+  w.add_frame("clip.mp4", frame(0, {}));
+  w.add_frame("clip.mp4", frame(1, {face("no_mask", 0.8F)}));
+  w.add(video("clip.mp4"));
+  w.add(broken("b.jpg", "bad"));
+  int n = 0;
+  for (const auto& line : lines_of(out.str())) {
+    INFO(line);
+    const fs::path p = dir.path() / ("line" + std::to_string(n++) + ".json");
+    std::ofstream(p) << line;
+    CHECK(schema_errors(p, schema) == "");
+  }
+  CHECK(n == 6);
+}
+
+TEST_CASE("the JSONL schema's definitions are the report schema's", "[report][schema]") {
+  // jsonl.schema.json carries a copy so it validates on its own, without resolving a second
+  // file; this keeps the copy from drifting.
+  const fs::path docs = maskdetect::testing::source_dir() / "docs";
+  const json report = json::parse(read_text(docs / "report.schema.json"));
+  const json jsonl = json::parse(read_text(docs / "jsonl.schema.json"));
+  CHECK(jsonl.at("$defs") == report.at("$defs"));
+  CHECK(jsonl.at("$schema") == report.at("$schema"));
+}
