@@ -25,8 +25,9 @@ namespace {
 
 // File names on Linux are bytes, not UTF-8; nlohmann's default would throw on them and lose the
 // whole report for one odd name. Replacing the bad bytes with U+FFFD keeps the report valid JSON.
-std::string dump(const json& j, int indent = -1) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+template <class Json>
+std::string dump(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 // The shortest decimal that reads back as the same float, as a double: 0.98F is written as 0.98
@@ -59,48 +60,37 @@ std::string number_text(float v) {
   return std::string(buf, res.ptr);
 }
 
-json timing_json(const StageTimes& t) {
+// Objects are built in a fixed, reading order (path, kind, status first) for the outputs this
+// file writes itself; the public to_json() overloads return nlohmann::json, whose keys sort.
+using ojson = nlohmann::ordered_json;
+
+ojson timing_json(const StageTimes& t) {
   return {{"decode", round_to(t.decode, 0.01)},
           {"detect", round_to(t.detect, 0.01)},
           {"classify", round_to(t.classify, 0.01)},
           {"write", round_to(t.write, 0.01)}};
 }
 
-json faces_json(const std::vector<Face>& faces) {
-  json arr = json::array();
-  for (const Face& f : faces) arr.push_back(to_json(f));
-  return arr;
-}
-
-// A unique sibling of `path`: same directory (so rename() is atomic), hidden, and distinct per
-// process and per call so concurrent writers never share a temporary.
-fs::path temp_sibling(const fs::path& path) {
-  static std::atomic<unsigned> counter{0};
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  return dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                std::to_string(counter++));
-}
-
-[[noreturn]] void fail(const std::string& what, const fs::path& path, int err) {
-  throw std::runtime_error("cannot " + what + " " + path.string() + ": " + std::strerror(err));
-}
-
-}  // namespace
-
-json to_json(const Face& face) {
-  json scores = json::object();
+ojson face_json(const Face& face) {
+  ojson scores = ojson::object();
   for (const auto& [label, p] : face.scores) scores[label] = shortest(p);
   return {{"box",
            {{"x", face.box.x}, {"y", face.box.y}, {"w", face.box.width}, {"h", face.box.height}}},
-          {"detector_score", face.detector_score ? json(shortest(*face.detector_score)) : json()},
+          {"detector_score", face.detector_score ? ojson(shortest(*face.detector_score)) : ojson()},
           {"label", face.label},
           {"confidence", shortest(face.confidence)},
           {"scores", std::move(scores)}};
 }
 
-json to_json(const FileResult& file) {
+ojson faces_json(const std::vector<Face>& faces) {
+  ojson arr = ojson::array();
+  for (const Face& f : faces) arr.push_back(face_json(f));
+  return arr;
+}
+
+ojson file_json(const FileResult& file) {
   const bool ok = file.status == FileStatus::Ok;
-  json j = {
+  ojson j = {
       {"path", file.path}, {"kind", to_string(file.kind)}, {"status", to_string(file.status)}};
   if (!ok) j["error"] = file.error.empty() ? std::string("unknown error") : file.error;
   if (!file.format.empty()) j["format"] = file.format;
@@ -127,7 +117,7 @@ json to_json(const FileResult& file) {
   return j;
 }
 
-json to_json(const std::string& path, const FrameRecord& frame) {
+ojson frame_json(const std::string& path, const FrameRecord& frame) {
   return {{"path", path},
           {"kind", "frame"},
           {"frame", frame.index},
@@ -135,7 +125,7 @@ json to_json(const std::string& path, const FrameRecord& frame) {
           {"faces", faces_json(frame.faces)}};
 }
 
-json to_json(const RunSummary& s) {
+ojson summary_json(const RunSummary& s) {
   return {{"files", s.files},
           {"ok", s.ok},
           {"failed", s.failed},
@@ -145,6 +135,26 @@ json to_json(const RunSummary& s) {
           {"seconds", round_to(s.seconds, 0.001)},
           {"interrupted", s.interrupted}};
 }
+
+// A unique sibling of `path`: same directory (so rename() is atomic), hidden, and distinct per
+// process and per call so concurrent writers never share a temporary.
+fs::path temp_sibling(const fs::path& path) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  return dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                std::to_string(counter++));
+}
+
+[[noreturn]] void fail(const std::string& what, const fs::path& path, int err) {
+  throw std::runtime_error("cannot " + what + " " + path.string() + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+json to_json(const Face& face) { return face_json(face); }
+json to_json(const FileResult& file) { return file_json(file); }
+json to_json(const std::string& path, const FrameRecord& frame) { return frame_json(path, frame); }
+json to_json(const RunSummary& summary) { return summary_json(summary); }
 
 void write_file_atomically(const fs::path& path, const std::string& content) {
   const fs::path tmp = temp_sibling(path);
@@ -179,23 +189,37 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
 JsonReport::JsonReport(fs::path path, RunInfo info)
     : path_(std::move(path)), info_(std::move(info)) {}
 
-void JsonReport::add(const FileResult& file) { files_.push_back(to_json(file)); }
+// Entries are kept as their compact text: a parsed object costs several times more memory, and
+// a folder of a million photos must not need gigabytes to report on.
+void JsonReport::add(const FileResult& file) { files_.emplace_back(dump(file_json(file))); }
 
 void JsonReport::write(const RunSummary& summary) const {
-  json s = to_json(summary);
+  ojson s = summary_json(summary);
   // RunSummary learns labels only from faces; a label with no face must still read 0 so
   // consumers can index by_label without checking for absence.
   for (const auto& label : info_.labels) s["by_label"].emplace(label, 0);
-  json report = {
+  const ojson head = {
       {"schema", kReportSchema},
       {"tool", {{"name", "maskdetect"}, {"version", info_.tool_version}}},
       {"started_at", info_.started_at},
       {"model",
        {{"path", info_.model_path}, {"sha256", info_.model_sha256}, {"labels", info_.labels}}},
-      {"params", info_.params.is_object() ? info_.params : json::object()},
-      {"files", files_},
+      {"params", info_.params.is_object() ? ojson(info_.params) : ojson::object()},
+      {"files", ojson::array()},
       {"summary", std::move(s)}};
-  write_file_atomically(path_, dump(report, 2) + "\n");
+  // Pretty-printed, except that each file entry takes one line: readable, and a grep or a diff
+  // lines up with files.
+  std::string text = dump(head, 2);
+  const std::string slot = "\n  \"files\": []";
+  const std::size_t at = text.find(slot);
+  std::string files = "\n  \"files\": [";
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    files += i == 0 ? "\n    " : ",\n    ";
+    files += files_[i].get_ref<const std::string&>();
+  }
+  files += files_.empty() ? "]" : "\n  ]";
+  text.replace(at, slot.size(), files);
+  write_file_atomically(path_, text + "\n");
 }
 
 // ---- report.csv ----
@@ -342,11 +366,11 @@ JsonlWriter::JsonlWriter(std::ostream& out) : out_(out) {}
 
 void JsonlWriter::add(const FileResult& file) {
   // Flushed per line: a consumer at the other end of a pipe acts on each result as it comes.
-  out_ << dump(to_json(file)) << '\n' << std::flush;
+  out_ << dump(file_json(file)) << '\n' << std::flush;
 }
 
 void JsonlWriter::add_frame(const std::string& path, const FrameRecord& frame) {
-  out_ << dump(to_json(path, frame)) << '\n' << std::flush;
+  out_ << dump(frame_json(path, frame)) << '\n' << std::flush;
 }
 
 // ---- summary ----

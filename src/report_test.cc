@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
@@ -214,12 +215,26 @@ TEST_CASE("report.json holds the run, every file and a summary with every label"
   CHECK(j.at("params").at("detector") == "haar");
   CHECK(j.at("files").size() == 3);
   CHECK(j.at("summary").at("by_label") == json{{"mask", 1}, {"no_mask", 310}});
+  // One line per file entry, so grep and diff line up with files.
+  const auto lines = lines_of(read_text(path));
+  CHECK(lines.front() == "{");
+  CHECK(lines[1] == "  \"schema\": \"maskdetect.report/1\",");
+  const auto files_at = std::find(lines.begin(), lines.end(), "  \"files\": [");
+  REQUIRE(files_at != lines.end());
+  CHECK(files_at[1].rfind("    {\"path\":\"a.jpg\",", 0) == 0);
+  CHECK(files_at[2].rfind("    {\"path\":\"clip.mp4\",", 0) == 0);
+  CHECK(files_at[3].rfind("    {\"path\":\"b.jpg\",", 0) == 0);
+  CHECK(files_at[4] == "  ],");
 
   // Rewriting replaces the file; labels without a face still read 0.
   report.write(only_errors);
   j = json::parse(read_text(path));
   CHECK(j.at("summary").at("by_label") == json{{"mask", 0}, {"no_mask", 0}});
   CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
+
+  JsonReport empty(dir.path() / "empty.json", run_info());
+  empty.write(RunSummary{});
+  CHECK(json::parse(read_text(dir.path() / "empty.json")).at("files") == json::array());
 }
 
 TEST_CASE("names that are not UTF-8 do not break report.json", "[report]") {
@@ -363,6 +378,9 @@ TEST_CASE("JSONL writes one flushed object per image, frame and finished video",
   CHECK(kinds == std::vector<std::string>{"image", "frame", "frame", "video", "unknown"});
   CHECK(json::parse(lines[0]) == to_json(image("a.jpg", {face("mask", 0.9F)})));
   CHECK(json::parse(lines[2]).at("frame") == 1);
+  // Keys in reading order, not sorted: what a person tailing the stream looks for comes first.
+  CHECK(lines[0].rfind("{\"path\":\"a.jpg\",\"kind\":\"image\",\"status\":\"ok\",", 0) == 0);
+  CHECK(lines[1].rfind("{\"path\":\"clip.mp4\",\"kind\":\"frame\",\"frame\":0,", 0) == 0);
 }
 
 TEST_CASE("the human summary reads as one line of counts", "[report]") {
