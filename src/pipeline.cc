@@ -54,6 +54,7 @@ struct VideoJob {
   fs::path source, out_rel, out_video, frames_path;
   cv::VideoWriter writer;
   std::ofstream frames_out;
+  std::unique_ptr<JsonlWriter> frames;
 };
 
 struct Task {
@@ -243,8 +244,9 @@ PipelineOutcome Run::execute() {
   summary_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   summary_.interrupted = o_.cancel && o_.cancel->load();
   progress(true);
-  csv_->finish();
+  // report.json first: it is the record that matters most if the disk fills up.
   json_->write(summary_);
+  csv_->finish();
   if (!o_.quiet) log_ << format_summary(summary_, card_.labels) << std::flush;
   PipelineOutcome outcome;
   outcome.summary = summary_;
@@ -504,9 +506,12 @@ void Run::emit(Task& t) {
     if (r.frames == 0) {
       ensure_parent(v.frames_path);
       v.frames_out.open(v.frames_path, std::ios::trunc);
+      if (v.frames_out)
+        v.frames = std::make_unique<JsonlWriter>(v.frames_out);
+      else
+        r.warnings.push_back("could not write per-frame records " + v.frames_path.string());
     }
-    const nlohmann::json line = to_json(r.path, t.record);
-    if (v.frames_out) v.frames_out << line.dump() << '\n';
+    if (v.frames) v.frames->add_frame(r.path, t.record);
     t.times.write += ms_since(t0);
     r.frames += 1;
     if (!t.record.faces.empty()) r.frames_with_faces += 1;
@@ -524,6 +529,7 @@ void Run::emit(Task& t) {
     r.output = v.out_video.string();
   }
   if (v.frames_out.is_open()) {
+    v.frames.reset();
     v.frames_out.close();
     r.frames_file = v.frames_path.string();
   }
