@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""Trains MobileNetV2 (torchvision, from scratch) on training/work/data.npz and saves the
+weights with the best validation score to training/work/model.pt.
+
+usage: /usr/bin/python3 training/train.py [--work training/work] [--epochs 14] [--seed 1]
+"""
+import argparse
+import json
+import os
+import time
+
+import cv2
+import numpy as np
+import torch
+import torchvision
+
+from common import INPUT_SIZE, MARGIN, MEAN, STD, STORE, WIDE_MARGIN, WIDTH_MULT
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCENES = 2
+
+
+def make_model():
+    return torchvision.models.mobilenet_v2(width_mult=WIDTH_MULT, num_classes=2)
+
+
+def eval_view(img, source):
+    """What the tool shows the network: scene faces framed with MARGIN, crops as they are."""
+    if source == SCENES:
+        frac = (1 + 2 * MARGIN) / (1 + 2 * WIDE_MARGIN)
+        side = STORE * frac
+        o = (STORE - side) / 2
+        img = img[int(round(o)):int(round(o + side)), int(round(o)):int(round(o + side))]
+    return cv2.resize(img, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+
+
+def train_view(img, source, rng):
+    """Random framing plus what real photos do to faces: blur, low resolution, lighting,
+    grey-scale, partial crops."""
+    if source == SCENES:
+        # Detector boxes are tighter or looser and off-centre compared with the annotations.
+        m = rng.uniform(-0.05, 0.32)
+        side = STORE * (1 + 2 * m) / (1 + 2 * WIDE_MARGIN)
+        cx = STORE / 2 + rng.uniform(-0.1, 0.1) * side
+        cy = STORE / 2 + rng.uniform(-0.1, 0.1) * side
+    else:
+        side = STORE * rng.uniform(0.72, 1.0)
+        cx = rng.uniform(side / 2, STORE - side / 2)
+        cy = rng.uniform(side / 2, STORE - side / 2)
+    sx = side * rng.uniform(0.9, 1.1)
+    x0, y0 = cx - sx / 2, cy - side / 2
+    M = np.float32([[INPUT_SIZE / sx, 0, -x0 * INPUT_SIZE / sx],
+                    [0, INPUT_SIZE / side, -y0 * INPUT_SIZE / side]])
+    out = cv2.warpAffine(img, M, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_AREA,
+                         borderMode=cv2.BORDER_REPLICATE)
+    if rng.random() < 0.5:
+        out = out[:, ::-1]
+    if rng.random() < 0.35:  # low resolution: small faces far from the camera
+        s = int(rng.uniform(14, 48))
+        out = cv2.resize(cv2.resize(out, (s, s), interpolation=cv2.INTER_AREA),
+                         (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.25:
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.5, 2.0))
+    out = out.astype(np.float32)
+    if rng.random() < 0.2:
+        g = out @ np.float32([0.299, 0.587, 0.114])
+        out = np.repeat(g[..., None], 3, axis=2)
+    out = out * rng.uniform(0.6, 1.4) + rng.uniform(-40, 40)  # contrast, brightness
+    out = out * rng.uniform(0.85, 1.15, size=3)  # colour cast
+    if rng.random() < 0.15:  # JPEG artefacts
+        ok, enc = cv2.imencode(".jpg", np.clip(out, 0, 255).astype(np.uint8),
+                               [cv2.IMWRITE_JPEG_QUALITY, int(rng.uniform(20, 60))])
+        out = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED).astype(np.float32)
+    return np.clip(out, 0, 255)
+
+
+def to_tensor(batch):
+    x = torch.from_numpy(np.ascontiguousarray(np.stack(batch), dtype=np.float32)).permute(0, 3, 1, 2)
+    x = x / 255.0
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+@torch.no_grad()
+def predict(model, images, sources, batch=256):
+    model.eval()
+    probs = []
+    for i in range(0, len(images), batch):
+        x = to_tensor([eval_view(im, s) for im, s in zip(images[i:i + batch], sources[i:i + batch])])
+        probs.append(torch.softmax(model(x), 1).numpy())
+    return np.concatenate(probs) if probs else np.zeros((0, 2), np.float32)
+
+
+def scores(probs, labels, sources):
+    pred = probs.argmax(1)
+    out = {}
+    crops = sources != SCENES
+    out["crops"] = float(np.mean(pred[crops] == labels[crops]))
+    sc = sources == SCENES
+    out["scenes"] = float(np.mean(pred[sc] == labels[sc]))
+    for k, name in ((0, "scenes_recall_mask"), (1, "scenes_recall_no_mask")):
+        sel = sc & (labels == k)
+        out[name] = float(np.mean(pred[sel] == k))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", default=os.path.join(HERE, "work"))
+    ap.add_argument("--epochs", type=int, default=14)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scene-weight", type=float, default=2.0,
+                    help="how much more often a scene face is drawn than a crop-set image")
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(a.seed)
+
+    d = np.load(os.path.join(a.work, "data.npz"))
+    images, labels, sources, splits = d["images"], d["labels"], d["sources"], d["splits"]
+    two_class = labels < 2  # with_incorrect_mask stays out of training and selection
+    tr = np.flatnonzero((splits == "train") & two_class)
+    va = np.flatnonzero((splits == "val") & two_class)
+    # Balance: scene faces drawn more often, classes equally often within each source.
+    w = np.where(sources[tr] == SCENES, a.scene_weight, 1.0)
+    for s in range(3):
+        for c in range(2):
+            sel = (sources[tr] == s) & (labels[tr] == c)
+            if sel.any():
+                w[sel] /= sel.sum() / ((sources[tr] == s).sum() / 2)
+    w /= w.sum()
+    steps = len(tr) // a.batch
+
+    model = make_model()
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=4e-5)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.epochs * steps,
+                                                pct_start=0.15)
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.05)
+    best, history, t_start = -1.0, [], time.time()
+    for epoch in range(a.epochs):
+        model.train()
+        t0, total = time.time(), 0.0
+        for step in range(steps):
+            idx = rng.choice(tr, size=a.batch, p=w)
+            x = to_tensor([train_view(images[i], sources[i], rng) for i in idx])
+            y = torch.from_numpy(labels[idx])
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item()
+        v = scores(predict(model, images[va], sources[va]), labels[va], sources[va])
+        # Choose on validation only: the scene faces are what the tool sees.
+        score = v["scenes"] + min(v["scenes_recall_mask"], v["scenes_recall_no_mask"]) + v["crops"]
+        history.append({"epoch": epoch + 1, "loss": total / steps, **v})
+        print(f"epoch {epoch + 1:2d} loss {total / steps:.4f} val crops {v['crops']:.4f} scenes "
+              f"{v['scenes']:.4f} recall mask {v['scenes_recall_mask']:.3f} no_mask "
+              f"{v['scenes_recall_no_mask']:.3f}  {time.time() - t0:.0f} s", flush=True)
+        if score > best:
+            best = score
+            torch.save(model.state_dict(), os.path.join(a.work, "model.pt"))
+    with open(os.path.join(a.work, "train_log.json"), "w") as f:
+        json.dump({"history": history, "minutes": (time.time() - t_start) / 60, "args": vars(a)}, f,
+                  indent=1)
+
+
+if __name__ == "__main__":
+    main()
