@@ -1,0 +1,36 @@
+// Decodes one image file into 8-bit BGR, whatever its depth and channels (RGBA, 16-bit, grey),
+// refusing what would be too large to decode safely.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "maskdetect/media_sniff.hpp"
+
+namespace maskdetect {
+
+// A user-facing reason why an input cannot be processed; the message is the report's "error".
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DecodeOptions {
+  std::uint64_t max_pixels = 100'000'000;  // refuse larger images before decoding
+};
+
+struct DecodedImage {
+  cv::Mat bgr;                        // CV_8UC3
+  std::vector<std::string> warnings;  // e.g. truncated file decoded partially
+};
+
+// Throws InputError with a clear reason (not an image, too large, cannot decode, ...).
+DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& info,
+                          const DecodeOptions& options);
+
+}  // namespace maskdetect

@@ -1,0 +1,81 @@
+#include "maskdetect/image_decode.hpp"
+
+#include <cstdio>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace maskdetect {
+namespace {
+
+std::string too_large(std::uint64_t w, std::uint64_t h, std::uint64_t max_pixels,
+                      const char* when) {
+  char mpx[32];
+  std::snprintf(mpx, sizeof mpx, "%.1f", static_cast<double>(w) * static_cast<double>(h) / 1e6);
+  return "image is " + std::to_string(w) + "x" + std::to_string(h) + " (" + mpx +
+         " Mpx), above --max-pixels " + std::to_string(max_pixels) + ": " + when;
+}
+
+std::string cannot_decode(const MediaInfo& info, const std::string& why) {
+  std::string msg =
+      "cannot decode " + (info.format.empty() ? "image" : info.format) + " data: " + why;
+  if (info.truncated) msg += " (the file is truncated)";
+  return msg;
+}
+
+// Whatever imread returned (it honours IMREAD_COLOR for every codec we know, but a plugin or a
+// future codec might not), the pipeline gets 8-bit BGR.
+cv::Mat to_bgr8(cv::Mat m) {
+  if (m.depth() != CV_8U) {
+    const double scale = m.depth() == CV_16U                            ? 1.0 / 257.0
+                         : m.depth() == CV_16S                          ? 1.0 / 128.0
+                         : (m.depth() == CV_32F || m.depth() == CV_64F) ? 255.0
+                                                                        : 1.0;
+    cv::Mat eight;
+    m.convertTo(eight, CV_8U, scale);
+    m = eight;
+  }
+  if (m.channels() == 1) cv::cvtColor(m, m, cv::COLOR_GRAY2BGR);
+  if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2BGR);
+  return m;
+}
+
+}  // namespace
+
+DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& info,
+                          const DecodeOptions& options) {
+  if (info.kind != FileKind::Image) {
+    if (!info.reason.empty()) throw InputError(info.reason);
+    if (info.kind == FileKind::Video) throw InputError("not an image (" + info.format + " video)");
+    throw InputError("not an image or video (unrecognised content)");
+  }
+  const auto w = static_cast<std::uint64_t>(info.width),
+             h = static_cast<std::uint64_t>(info.height);
+  // The header is all we trust before decoding: a 100 KB PNG can ask for gigabytes.
+  if (w > 0 && h > 0 && w * h > options.max_pixels)
+    throw InputError(too_large(w, h, options.max_pixels, "refused before decoding"));
+
+  cv::Mat m;
+  try {
+    m = cv::imread(path.string(), cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    throw InputError(cannot_decode(info, e.err.empty() ? e.what() : e.err));
+  } catch (const std::bad_alloc&) {
+    throw InputError(cannot_decode(info, "out of memory"));
+  }
+  if (m.empty()) throw InputError(cannot_decode(info, "the decoder rejected it"));
+
+  // Formats whose size the header did not tell us still must not pass the limit on to the
+  // detector and the writers (OpenCV's own limit is 1 Gpx).
+  const auto cols = static_cast<std::uint64_t>(m.cols), rows = static_cast<std::uint64_t>(m.rows);
+  if (cols * rows > options.max_pixels)
+    throw InputError(too_large(cols, rows, options.max_pixels, "refused after decoding"));
+
+  DecodedImage out;
+  out.bgr = m.type() == CV_8UC3 ? m : to_bgr8(m);
+  if (info.truncated)
+    out.warnings.push_back("truncated " + info.format +
+                           " file: decoded partially (missing end-of-image marker)");
+  return out;
+}
+
+}  // namespace maskdetect
