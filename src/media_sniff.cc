@@ -140,10 +140,37 @@ MediaInfo unsupported(std::string format, const std::string& what) {
   return info;
 }
 
-bool tail_contains(Source& src, std::string_view marker) {
+std::string tail(Source& src) {
   const std::uint64_t size = *src.size();
   const std::uint64_t from = size > kTailBytes ? size - kTailBytes : 0;
-  return src.read(from, kTailBytes).find(marker) != std::string_view::npos;
+  return std::string(src.read(from, kTailBytes));
+}
+
+// Inside entropy-coded data a 0xFF byte is only ever followed by a stuffed 0x00, a restart
+// marker or more fill, so any other pair means the bytes are something else.
+bool looks_like_scan_data(std::string_view b) {
+  for (std::size_t i = 0; i + 1 < b.size(); ++i) {
+    if (static_cast<unsigned char>(b[i]) != 0xFF) continue;
+    const unsigned next = static_cast<unsigned char>(b[i + 1]);
+    if (next != 0x00 && next != 0xFF && !(next >= 0xD0 && next <= 0xD7)) return false;
+  }
+  return true;
+}
+
+// A JPEG ends with EOI, perhaps followed by a little padding. When there is none near the end,
+// either the file was cut inside the compressed data (the tail still looks like it), or cut in
+// its headers (no frame header was found), or something bigger was appended after a complete
+// image (motion photos carry a whole MP4 there): only the first two are truncation.
+bool jpeg_truncated(Source& src, const MediaInfo& info) {
+  const std::string t = tail(src);
+  if (t.find("\xFF\xD9") != std::string::npos) return false;
+  // Only bytes after the last scan header are compressed data (progressive files have tables
+  // between scans).
+  std::size_t start = 0;
+  const std::size_t sos = t.rfind("\xFF\xDA");
+  if (sos != std::string::npos && sos + 4 <= t.size()) start = sos + 2 + be16(t, sos + 2);
+  return info.width == 0 ||
+         looks_like_scan_data(std::string_view(t).substr(std::min(start, t.size())));
 }
 
 void jpeg_size(Source& src, MediaInfo& info) {
@@ -357,15 +384,13 @@ MediaInfo sniff(Source& src) {
   if (starts_with(b, "\xFF\xD8\xFF")) {
     MediaInfo info = image("jpeg");
     jpeg_size(src, info);
-    // EOI cannot occur inside entropy-coded data (0xFF there is always stuffed), so its absence
-    // near the end means the file was cut short.
-    if (whole) info.truncated = !tail_contains(src, "\xFF\xD9");
+    if (whole) info.truncated = jpeg_truncated(src, info);
     return info;
   }
   if (starts_with(b, "\x89PNG\r\n\x1a\n")) {
     MediaInfo info = image("png");
     if (b.size() >= 24 && starts_with(b, "IHDR", 12)) set_size(info, be32(b, 16), be32(b, 20));
-    if (whole) info.truncated = !tail_contains(src, "IEND");
+    if (whole) info.truncated = tail(src).find("IEND") == std::string::npos;
     return info;
   }
   if (starts_with(b, "GIF87a") || starts_with(b, "GIF89a")) {
@@ -442,7 +467,11 @@ MediaInfo sniff(Source& src) {
     hdr_size(b, info);
     return info;
   }
-  if (starts_with(b, "\x59\xA6\x6A\x95")) return image("sunras");
+  if (starts_with(b, "\x59\xA6\x6A\x95")) {
+    MediaInfo info = image("sunras");
+    if (b.size() >= 12) set_size(info, be32(b, 4), be32(b, 8));
+    return info;
+  }
 
   // Videos.
   if (b.size() >= 12 && starts_with(b, "ftyp", 4)) return iso_media(b);

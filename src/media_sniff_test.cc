@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 #include <string>
 
 #include "test_support.hpp"
@@ -61,6 +62,10 @@ TEST_CASE("sniff: JPEG size is found past a large APP segment", "[sniff]") {
 TEST_CASE("sniff: JPEG without EOI is truncated; trailing junk after EOI is not", "[sniff]") {
   CHECK(sniff_media_bytes(jpeg(10, 10, 20, false), true).truncated);
   CHECK_FALSE(sniff_media_bytes(jpeg(10, 10, 20) + std::string(16, '\0'), true).truncated);
+  // A motion photo: a complete JPEG with a video appended after EOI.
+  std::string appended;
+  for (int i = 0; i < 20000; ++i) appended += static_cast<char>((i * 7919 + i / 3) & 0xFF);
+  CHECK_FALSE(sniff_media_bytes(jpeg(10, 10, 20) + appended, true).truncated);
   // Not knowing the end, nothing can be said about it.
   CHECK_FALSE(sniff_media_bytes(jpeg(10, 10, 20, false), false).truncated);
 }
@@ -278,4 +283,33 @@ TEST_CASE("sniff: unreadable paths throw, odd files are Unknown", "[sniff]") {
   const auto info = sniff_media(tmp.path() / "x.png");
   CHECK(info.width == 7);
   CHECK(info.height == 9);
+}
+
+TEST_CASE("sniff: sizes agree with OpenCV for every format it writes", "[sniff]") {
+  maskdetect::testing::TempDir tmp;
+  const cv::Mat img(37, 53, CV_8UC3, cv::Scalar(10, 200, 30));
+  cv::Mat fimg;
+  img.convertTo(fimg, CV_32F, 1 / 255.0);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"a.jpg", "jpeg"},     {"a.png", "png"}, {"a.bmp", "bmp"}, {"a.tif", "tiff"},
+      {"a.webp", "webp"},    {"a.ppm", "pnm"}, {"a.pam", "pam"}, {"a.ras", "sunras"},
+      {"a.jp2", "jpeg2000"}, {"a.exr", "exr"}, {"a.hdr", "hdr"}, {"a.pfm", "pfm"}};
+  for (const auto& [name, format] : cases) {
+    const auto p = tmp.path() / name;
+    bool written = false;
+    try {
+      written = cv::imwrite(p.string(), format == "exr" || format == "pfm" ? fimg : img);
+    } catch (const cv::Exception&) {
+    }
+    if (!written) {
+      WARN("this OpenCV build cannot write " << name);
+      continue;
+    }
+    INFO(name);
+    const auto info = sniff_media(p);
+    CHECK(info.format == format);
+    CHECK(info.width == 53);
+    CHECK(info.height == 37);
+    CHECK_FALSE(info.truncated);
+  }
 }
