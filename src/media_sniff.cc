@@ -178,7 +178,8 @@ void jpeg_size(Source& src, MediaInfo& info) {
   // so each header is read where it sits instead of hoping it is in the first few KB.
   std::uint64_t pos = 2;
   for (int segments = 0; segments < 10000; ++segments) {
-    std::string_view b = src.read(pos, 2);
+    // Marker, length and (for a frame header) the size in one read.
+    const std::string_view b = src.read(pos, 9);
     if (b.size() < 2 || static_cast<unsigned char>(b[0]) != 0xFF) return;
     const unsigned marker = static_cast<unsigned char>(b[1]);
     if (marker == 0xFF) {  // fill byte before the real marker
@@ -193,13 +194,11 @@ void jpeg_size(Source& src, MediaInfo& info) {
     const bool sof =
         marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) {
-      b = src.read(pos, 9);
       if (b.size() == 9) set_size(info, be16(b, 7), be16(b, 5));
       return;
     }
-    b = src.read(pos + 2, 2);
-    if (b.size() < 2 || be16(b, 0) < 2) return;
-    pos += 2 + be16(b, 0);
+    if (b.size() < 4 || be16(b, 2) < 2) return;
+    pos += 2 + be16(b, 2);
   }
 }
 
