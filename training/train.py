@@ -2,7 +2,7 @@
 """Trains MobileNetV2 (torchvision, from scratch) on training/work/data.npz and saves the
 weights with the best validation score to training/work/model.pt.
 
-usage: /usr/bin/python3 training/train.py [--work training/work] [--epochs 14] [--seed 1]
+usage: /usr/bin/python3 training/train.py [--work training/work] [--epochs 10] [--seed 1]
 """
 import argparse
 import json
@@ -108,7 +108,7 @@ def scores(probs, labels, sources):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
-    ap.add_argument("--epochs", type=int, default=14)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=1)

@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""Exports training/work/model.pt to models/mask_mobilenetv2.onnx (opset 10, dynamic batch, no
+Identity nodes), checks that OpenCV DNN and PyTorch agree on the whole validation split
+(max |diff| of probabilities <= 1e-4, else it fails), measures the test split once, and writes
+the model card models/mask_mobilenetv2.json that the C++ tool reads its preprocessing from.
+
+usage: /usr/bin/python3 training/export.py [--work training/work] [--models models]
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import onnx
+import torch
+
+from common import (INPUT_SIZE, LABELS, MARGIN, MEAN, SOURCES, SPLIT_RULE, STD, WIDTH_MULT)
+from train import SCENES, eval_view, make_model, predict, to_tensor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NAME = "mask_mobilenetv2"
+
+
+def strip_identities(model):
+    """OpenCV 4.6 cannot import Identity nodes that forward initializers: wire their users to
+    the initializer directly."""
+    g = model.graph
+    inits = {i.name for i in g.initializer}
+    rename, keep = {}, []
+    for n in g.node:
+        if n.op_type == "Identity" and n.input[0] in inits:
+            rename[n.output[0]] = n.input[0]
+        else:
+            keep.append(n)
+    for n in keep:
+        for i, name in enumerate(n.input):
+            if name in rename:
+                n.input[i] = rename[name]
+    del g.node[:]
+    g.node.extend(keep)
+    return len(rename)
+
+
+def opencv_probs(onnx_path, images, sources, batch=64):
+    net = cv2.dnn.readNetFromONNX(onnx_path)
+    out = []
+    for i in range(0, len(images), batch):
+        x = to_tensor([eval_view(im, s) for im, s in zip(images[i:i + batch], sources[i:i + batch])])
+        net.setInput(x.numpy())
+        logits = net.forward().astype(np.float64)
+        e = np.exp(logits - logits.max(1, keepdims=True))
+        out.append(e / e.sum(1, keepdims=True))
+    return np.concatenate(out)
+
+
+def metrics(probs, labels):
+    """Accuracy, per-class precision / recall and the confusion matrix (rows: truth)."""
+    pred = probs.argmax(1)
+    cm = [[int(np.sum((labels == t) & (pred == p))) for p in range(2)] for t in range(2)]
+    per = {}
+    for k, name in enumerate(LABELS):
+        tp = cm[k][k]
+        per[name] = {"precision": tp / max(1, cm[0][k] + cm[1][k]),
+                     "recall": tp / max(1, sum(cm[k])), "support": sum(cm[k])}
+    return {"accuracy": float(np.mean(pred == labels)), "count": int(len(labels)),
+            "per_class": per, "confusion_matrix": {"rows_truth": LABELS, "cols_predicted": LABELS,
+                                                   "matrix": cm}}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", default=os.path.join(HERE, "work"))
+    ap.add_argument("--models", default=os.path.join(HERE, "..", "models"))
+    ap.add_argument("--minutes", type=float, default=None, help="rebuild time to record")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    os.makedirs(a.models, exist_ok=True)
+    onnx_path = os.path.join(a.models, NAME + ".onnx")
+
+    model = make_model()
+    model.load_state_dict(torch.load(os.path.join(a.work, "model.pt")))
+    model.eval()
+    x = torch.zeros(2, 3, INPUT_SIZE, INPUT_SIZE)
+    torch.onnx.export(model, x, onnx_path, opset_version=10, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      do_constant_folding=True)
+    m = onnx.load(onnx_path)
+    stripped = strip_identities(m)
+    onnx.checker.check_model(m)
+    assert not any(n.op_type == "Identity" for n in m.graph.node)
+    assert m.opset_import[0].version <= 10
+    onnx.save(m, onnx_path)
+
+    d = np.load(os.path.join(a.work, "data.npz"))
+    images, labels, sources, splits = d["images"], d["labels"], d["sources"], d["splits"]
+
+    # OpenCV DNN must reproduce PyTorch on the whole validation split, in batches.
+    va = np.flatnonzero(splits == "val")
+    p_torch = predict(model, images[va], sources[va])
+    p_cv = opencv_probs(onnx_path, images[va], sources[va])
+    diff = float(np.abs(p_torch - p_cv).max())
+    print(f"OpenCV vs PyTorch on {len(va)} validation crops: max |diff| {diff:.2e}")
+    if diff > 1e-4:
+        sys.exit(f"export check failed: max |diff| {diff} > 1e-4")
+    single = opencv_probs(onnx_path, images[va[:8]], sources[va[:8]], batch=1)
+    assert np.abs(single - p_cv[:8]).max() <= 1e-4, "batch size changes OpenCV's results"
+
+    # The test split, used once, for the numbers reported.
+    te = np.flatnonzero(splits == "test")
+    p_test = opencv_probs(onnx_path, images[te], sources[te])
+    lt, st = labels[te], sources[te]
+    two = lt < 2
+    result = {"test": {}, "validation": {}}
+    crops = two & (st != SCENES)
+    result["test"]["crops (both crop sets)"] = metrics(p_test[crops], lt[crops])
+    for s, name in enumerate(SOURCES):
+        sel = two & (st == s)
+        result["test"][name] = metrics(p_test[sel], lt[sel])
+    inc = lt == 2
+    pred_inc = p_test[inc].argmax(1)
+    result["test"]["scenes-ilc2021 with_incorrect_mask"] = {
+        "count": int(inc.sum()),
+        "labelled_mask": float(np.mean(pred_inc == 0)) if inc.any() else None,
+        "labelled_no_mask": float(np.mean(pred_inc == 1)) if inc.any() else None}
+    lv, sv = labels[va], sources[va]
+    for name, sel in (("crops (both crop sets)", (lv < 2) & (sv != SCENES)),
+                      ("scenes-ilc2021", (lv < 2) & (sv == SCENES))):
+        result["validation"][name] = metrics(p_torch[sel], lv[sel])
+    result["opencv_vs_pytorch_max_abs_diff_validation"] = diff
+
+    sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
+    with open(os.path.join(a.work, "train_log.json")) as f:
+        log = json.load(f)
+    counts = {}
+    for s, name in enumerate(SOURCES):
+        counts[name] = {part: {lab: int(np.sum((sources == s) & (splits == part) & (labels == k)))
+                               for k, lab in enumerate(["with_mask", "without_mask", "with_incorrect_mask"])}
+                        for part in ("train", "val", "test")}
+    card_path = os.path.join(a.models, NAME + ".json")
+    old = {}
+    if os.path.exists(card_path):
+        with open(card_path) as f:
+            old = json.load(f)
+    card = {
+        "name": NAME,
+        "file": NAME + ".onnx",
+        "sha256": sha,
+        "size_bytes": os.path.getsize(onnx_path),
+        "labels": LABELS,
+        "input": {"name": "input", "width": INPUT_SIZE, "height": INPUT_SIZE, "channel_order": "RGB",
+                  "layout": "NCHW", "scale": 1 / 255.0, "mean": MEAN, "std": STD,
+                  "formula": "(pixel * scale - mean) / std, per channel, after BGR->RGB"},
+        "output": {"name": "logits", "kind": "logits",
+                   "note": "raw scores; apply softmax for probabilities"},
+        "crop": {"shape": "square", "margin": MARGIN, "border": "replicate",
+                 "rule": "square centred on the detector box, side max(w, h) * (1 + 2 * margin), "
+                         "outside parts replicate the image border, resized to the input size "
+                         "(INTER_AREA when shrinking, INTER_LINEAR when enlarging)"},
+        "architecture": {"family": "torchvision mobilenet_v2", "width_mult": WIDTH_MULT,
+                         "pretrained": False, "parameters": int(sum(p.numel() for p in model.parameters())),
+                         "onnx_opset": 10, "identity_nodes_removed": stripped},
+        "training": {
+            "date": datetime.date.today().isoformat(),
+            "command": "training/build_model.sh",
+            "data": {"root": "../shared/datasets", "sources": SOURCES,
+                     "scenes": "every with_mask / without_mask face box, cut with the crop rule; "
+                               "with_incorrect_mask faces are kept out of training",
+                     "counts": counts},
+            "split": SPLIT_RULE,
+            "epochs": log["args"]["epochs"], "batch": log["args"]["batch"],
+            "seed": log["args"]["seed"], "train_minutes": round(log["minutes"], 1),
+            "rebuild_minutes": a.minutes if a.minutes is not None else old.get("training", {}).get("rebuild_minutes"),
+            "history": log["history"],
+        },
+        "metrics": result,
+    }
+    if "speed" in old:
+        card["speed"] = old["speed"]
+    with open(card_path, "w") as f:
+        json.dump(card, f, indent=1)
+        f.write("\n")
+    print(json.dumps({k: {n: v.get("accuracy", v) for n, v in r.items()} if isinstance(r, dict) else r
+                      for k, r in result.items()}, indent=1))
+    print(f"wrote {onnx_path} ({os.path.getsize(onnx_path)} bytes, sha256 {sha[:12]}…) and {card_path}")
+
+
+if __name__ == "__main__":
+    main()
