@@ -93,9 +93,10 @@ struct InputWalker::State {
   bool reading_stdin = false;
   std::set<Identity> visited;
   std::vector<Frame> stack;
-  // Top-level names under --out already taken, and whether a relative root took them: relative
-  // roots share names among themselves (they mirror the same tree), nothing else does.
-  std::map<std::string, bool> top_names;
+  // Top-level names under --out already taken. Relative roots with the same first component
+  // mirror the same tree, so they share one name (remembered by that component).
+  std::set<std::string> top_names;
+  std::map<std::string, std::string> relative_tops;
 
   bool is_out_dir(const struct stat& st, const fs::path& path, bool via_link) {
     if (out_dir.empty()) return false;
@@ -152,19 +153,23 @@ struct InputWalker::State {
     }
     const std::string top = rel.begin()->string();
     auto taken = [&](const std::string& name) {
-      if (kReserved.count(name)) return true;
-      const auto it = top_names.find(name);
-      return it != top_names.end() && !(relative && it->second && name == top);
+      return kReserved.count(name) > 0 || top_names.count(name) > 0;
     };
     std::string chosen = top;
-    for (int n = 2; taken(chosen); ++n) chosen = with_suffix(top, n, !is_dir && rel == top);
+    const auto earlier = relative_tops.find(top);
+    if (relative && earlier != relative_tops.end()) {
+      chosen = earlier->second;  // "photos/sub" after "photos" shares its (suffixed) name
+    } else {
+      for (int n = 2; taken(chosen); ++n) chosen = with_suffix(top, n, !is_dir && rel == top);
+      if (relative) relative_tops.emplace(top, chosen);
+    }
     if (chosen != top) {
       fs::path rest;
       for (auto it = std::next(rel.begin()); it != rel.end(); ++it) rest /= *it;
       rel = fs::path(chosen) / rest;
       if (rest.empty()) rel = chosen;
     }
-    top_names.emplace(chosen, relative && chosen == top);
+    top_names.insert(chosen);
     return rel;
   }
 

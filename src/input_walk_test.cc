@@ -112,9 +112,13 @@ TEST_CASE("walk: absolute, '.' and '..' roots map to their own name", "[walk]") 
   }
   SECTION("'..' paths and a relative root colliding with an earlier one") {
     InDir cd(tmp.path() / "x");
-    const auto files = walk({"../y/photos", "photos"}, "out");
-    CHECK(displays(files) == std::vector<std::string>{"../y/photos/a.jpg", "photos/a.jpg"});
-    CHECK(out_rels(files) == std::vector<std::string>{"photos/a.jpg", "photos-2/a.jpg"});
+    touch("photos/sub/b.jpg");
+    touch("photos/c.jpg");
+    const auto files = walk({"../y/photos", "photos/sub", "photos/c.jpg"}, "out");
+    CHECK(displays(files) ==
+          std::vector<std::string>{"../y/photos/a.jpg", "photos/sub/b.jpg", "photos/c.jpg"});
+    CHECK(out_rels(files) ==
+          std::vector<std::string>{"photos/a.jpg", "photos-2/sub/b.jpg", "photos-2/c.jpg"});
   }
 }
 
