@@ -11,6 +11,7 @@
 
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
+#include "maskdetect/eval.hpp"
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/pipeline.hpp"
 
@@ -85,12 +86,10 @@ int main(int argc, char** argv) {
   app.add_option("-i,--input", o.inputs,
                  "Image, video or folder to process (repeatable). Folders are walked "
                  "recursively in name order; files are recognised by content, not extension. "
-                 "'-' reads paths from stdin, one per line")
-      ->required();
+                 "'-' reads paths from stdin, one per line [required]");
   app.add_option("-o,--out", o.out_dir,
                  "Output folder: annotated media mirroring the input tree, report.json, "
-                 "report.csv. Created if missing; inputs are never overwritten")
-      ->required();
+                 "report.csv. Created if missing; inputs are never overwritten [required]");
   app.add_option("--jsonl", o.jsonl,
                  "Also stream one JSON object per image or video frame to FILE as it is "
                  "processed; '-' writes to stdout (stdout then carries only data)")
@@ -124,6 +123,34 @@ int main(int argc, char** argv) {
                "Show a progress line on stderr [default: when stderr is a terminal]");
   app.add_flag("--no-progress", no_progress, "Never show a progress line");
 
+  maskdetect::EvalOptions e;
+  std::vector<std::string> eval_data;
+  std::string eval_model;
+  CLI::App* eval = app.add_subcommand(
+      "eval",
+      "Measure detection and classification on annotated data: PASCAL VOC folders (images/ + "
+      "annotations/) or class folders of face crops (with_mask/, without_mask/). Prints face "
+      "recall and precision at IoU 0.5 and 0.3 per class, the confusion matrix, no_mask "
+      "precision / recall / F1 and time per image; see docs/eval.md");
+  eval->add_option("datasets", eval_data, "Dataset folders")->required();
+  eval->add_option("--split", e.split,
+                   "Part of each set to use, by the training split rule (test is what results "
+                   "are quoted on)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all", "train", "val", "test"}));
+  eval->add_option("--json", e.json_out, "Also write the metrics as JSON to FILE")
+      ->type_name("FILE");
+  eval->add_option("--limit", e.limit, "Use only the first N images of each set (0 = all)")
+      ->capture_default_str();
+  eval->add_option("--model", eval_model, "Classifier ONNX file [default: the installed model]")
+      ->type_name("PATH");
+  eval->add_option("--threshold", e.threshold, "A face is mask when P(mask) >= this")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  eval->add_option("--threads", e.threads, "Images processed in parallel; 0 = one per core")
+      ->capture_default_str();
+  add_detector_options(*eval, e.detector);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -134,6 +161,24 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "maskdetect: " << e.what() << "\nRun 'maskdetect --help' for the options.\n";
+    return 2;
+  }
+
+  if (*eval) {
+    for (const auto& d : eval_data) e.datasets.emplace_back(d);
+    e.model = eval_model.empty() ? maskdetect::find_default_model(argv[0])
+                                 : std::filesystem::path(eval_model);
+    try {
+      maskdetect::run_eval(e, std::cout, std::cerr);
+      return 0;
+    } catch (const maskdetect::SetupError& err) {
+      std::cerr << "maskdetect eval: " << err.what() << '\n';
+      return 2;
+    }
+  }
+  if (o.inputs.empty() || o.out_dir.empty()) {
+    std::cerr << "maskdetect: " << (o.inputs.empty() ? "--input" : "--out")
+              << " is required\nRun 'maskdetect --help' for the options.\n";
     return 2;
   }
 
