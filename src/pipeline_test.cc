@@ -1,6 +1,15 @@
 #include "maskdetect/pipeline.hpp"
 
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "maskdetect/config.hpp"
+#include "maskdetect/errors.hpp"
+#include "test_support.hpp"
 
 TEST_CASE("exit status follows failures and --fail-on", "[pipeline]") {
   maskdetect::RunSummary s;
@@ -18,4 +27,79 @@ TEST_CASE("exit status follows failures and --fail-on", "[pipeline]") {
   s.failed = 1;
   CHECK(maskdetect::exit_status_for(s, none) == 1);
   CHECK(maskdetect::exit_status_for(s, error) == 3);
+}
+
+
+namespace {
+
+maskdetect::PipelineOptions options_for(const std::filesystem::path& out) {
+  maskdetect::PipelineOptions o;
+  o.out_dir = out;
+  o.model = maskdetect::testing::source_dir() / "models" / maskdetect::config::kDefaultModelFile;
+  o.quiet = true;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("the pipeline streams JSONL in input order and writes the reports", "[pipeline]") {
+  maskdetect::testing::TempDir out;
+  auto o = options_for(out.path());
+  o.inputs = {maskdetect::testing::fixture("faces/obama.jpg").string(), "-",
+              maskdetect::testing::fixture("bad/empty.jpg").string()};
+  o.jsonl = "-";
+  o.save_crops = true;
+  std::istringstream stdin_list(maskdetect::testing::fixture("groups/dogs.jpg").string() + "\n");
+  std::ostringstream data, log;
+  const auto outcome = maskdetect::run_pipeline(o, stdin_list, data, log);
+  CHECK(outcome.exit_status == 1);
+  CHECK(outcome.summary.files == 3);
+  CHECK(outcome.summary.failed == 1);
+  CHECK(log.str().empty());  // --quiet
+
+  std::istringstream lines(data.str());
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0]["path"].get<std::string>().find("obama.jpg") != std::string::npos);
+  CHECK(rows[1]["path"].get<std::string>().find("dogs.jpg") != std::string::npos);
+  CHECK(rows[2]["status"] == "error");
+  REQUIRE(rows[0]["faces"].size() == 1);
+  CHECK(rows[0]["faces"][0]["label"] == "no_mask");
+
+  const auto report = nlohmann::json::parse(maskdetect::testing::read_text(out.path() / "report.json"));
+  CHECK(report["files"].size() == 3);
+  CHECK(report["summary"]["by_label"]["no_mask"] == 1);
+  // --save-crops: one crop, named by its label.
+  int crops = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(out.path() / "crops")) {
+    if (!e.is_regular_file()) continue;
+    ++crops;
+    CHECK(e.path().filename().string().find("no_mask") != std::string::npos);
+  }
+  CHECK(crops == 1);
+}
+
+TEST_CASE("an output folder that cannot be created is a setup error", "[pipeline]") {
+  maskdetect::testing::TempDir dir;
+  std::ofstream(dir.path() / "file") << "x";
+  auto o = options_for(dir.path() / "file" / "out");
+  o.inputs = {maskdetect::testing::fixture("faces/obama.jpg").string()};
+  std::istringstream in;
+  std::ostringstream data, log;
+  CHECK_THROWS_AS(maskdetect::run_pipeline(o, in, data, log), maskdetect::SetupError);
+}
+
+TEST_CASE("an interrupted run still writes a valid report", "[pipeline]") {
+  maskdetect::testing::TempDir out;
+  auto o = options_for(out.path());
+  o.inputs = {maskdetect::testing::fixture("faces").string()};
+  std::atomic<bool> cancel{true};  // as if Ctrl-C came before the first file
+  o.cancel = &cancel;
+  std::istringstream in;
+  std::ostringstream data, log;
+  const auto outcome = maskdetect::run_pipeline(o, in, data, log);
+  CHECK(outcome.exit_status == 130);
+  const auto report = nlohmann::json::parse(maskdetect::testing::read_text(out.path() / "report.json"));
+  CHECK(report["summary"]["interrupted"] == true);
 }
