@@ -49,7 +49,7 @@ TEST_CASE("the pipeline streams JSONL in input order and writes the reports", "[
               maskdetect::testing::fixture("bad/empty.jpg").string()};
   o.jsonl = "-";
   o.save_crops = true;
-  std::istringstream stdin_list(maskdetect::testing::fixture("groups/dogs.jpg").string() + "\n");
+  std::istringstream stdin_list(maskdetect::testing::fixture("faces/biden.jpg").string() + "\n");
   std::ostringstream data, log;
   const auto outcome = maskdetect::run_pipeline(o, stdin_list, data, log);
   CHECK(outcome.exit_status == 1);
@@ -62,22 +62,22 @@ TEST_CASE("the pipeline streams JSONL in input order and writes the reports", "[
   for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
   REQUIRE(rows.size() == 3);
   CHECK(rows[0]["path"].get<std::string>().find("obama.jpg") != std::string::npos);
-  CHECK(rows[1]["path"].get<std::string>().find("dogs.jpg") != std::string::npos);
+  CHECK(rows[1]["path"].get<std::string>().find("biden.jpg") != std::string::npos);
   CHECK(rows[2]["status"] == "error");
   REQUIRE(rows[0]["faces"].size() == 1);
   CHECK(rows[0]["faces"][0]["label"] == "no_mask");
 
   const auto report = nlohmann::json::parse(maskdetect::testing::read_text(out.path() / "report.json"));
   CHECK(report["files"].size() == 3);
-  CHECK(report["summary"]["by_label"]["no_mask"] == 1);
-  // --save-crops: one crop, named by its label.
+  CHECK(report["summary"]["by_label"]["no_mask"] == 2);
+  // --save-crops: a crop per face, named by its label.
   int crops = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(out.path() / "crops")) {
     if (!e.is_regular_file()) continue;
     ++crops;
     CHECK(e.path().filename().string().find("no_mask") != std::string::npos);
   }
-  CHECK(crops == 1);
+  CHECK(crops == 2);
 }
 
 TEST_CASE("an output folder that cannot be created is a setup error", "[pipeline]") {
