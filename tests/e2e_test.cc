@@ -172,7 +172,7 @@ TEST_CASE("bad files are each reported with a reason and the run goes on", "[e2e
   CHECK_THAT(r.err, Catch::Contains("empty.jpg") && Catch::Contains("not-an-image.jpg"));
 }
 
-TEST_CASE("--fail-on returns 3 exactly when its condition holds", "[e2e][fail-on]") {
+TEST_CASE("the --fail-on option returns 3 exactly when its condition holds", "[e2e][fail-on]") {
   TempDir out;
   const std::string faces = " --input " + q(fixture("faces/obama.jpg"));
   // A picture with no face at all (dogs.jpg fools the Haar cascade; see the detection issue).
@@ -207,7 +207,7 @@ TEST_CASE("report.json validates against its documented schema", "[e2e][schema]"
   CHECK(v.status == 0);
 }
 
-TEST_CASE("--jsonl - puts only JSON lines on stdout, logs on stderr", "[e2e][jsonl]") {
+TEST_CASE("with --jsonl -, stdout carries only JSON lines and logs go to stderr", "[e2e][jsonl]") {
   TempDir out;
   const auto r = maskdetect_run("--input " + q(fixture("faces")) + " --input " +
                                 q(fixture("bad/empty.jpg")) + " --out " + q(out.path()) +
@@ -296,7 +296,7 @@ TEST_CASE("a missing or corrupt model or cascade is one line and exit 2", "[e2e]
   CHECK(r.status == 2);
 }
 
-TEST_CASE("--help explains every option with its default, and --version", "[e2e][cli]") {
+TEST_CASE("the --help text explains every option with its default, and --version", "[e2e][cli]") {
   const auto h = maskdetect_run("--help");
   CHECK(h.status == 0);
   for (const char* opt :
