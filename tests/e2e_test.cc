@@ -311,3 +311,20 @@ TEST_CASE("the --help text explains every option with its default, and --version
   CHECK(v.status == 0);
   CHECK_THAT(v.out, Catch::StartsWith("maskdetect "));
 }
+
+TEST_CASE("an installed maskdetect finds its model and cascade without flags", "[e2e][install]") {
+  TempDir prefix, out;
+  const fs::path build_dir = binary().parent_path();
+  const auto install = run_command("cmake --install " + q(build_dir) + " --prefix " +
+                                   q(prefix.path()));
+  INFO(install.out << install.err);
+  REQUIRE(install.status == 0);
+  REQUIRE(fs::exists(prefix.path() / "share/maskdetect/models/mask_mobilenetv2.json"));
+  const auto r = run_command("cd / && env -u MASKDETECT_MODEL " +
+                             q(prefix.path() / "bin/maskdetect") + " --no-progress --input " +
+                             q(fixture("faces/obama.jpg")) + " --out " + q(out.path()));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK_THAT(read_text(out.path() / "report.json"),
+             Catch::Contains((prefix.path() / "share/maskdetect/models").string()));
+}
