@@ -55,6 +55,7 @@ struct VideoJob {
   cv::VideoWriter writer;
   std::ofstream frames_out;
   std::unique_ptr<JsonlWriter> frames;
+  bool interrupted = false;  // the run was stopped before the video's end
 };
 
 struct Task {
@@ -339,6 +340,7 @@ void Run::produce() {
       f.record.time_ms = index * 1000.0 / fps;
       submit(std::move(f));
     }
+    job->interrupted = has_cancel && o_.cancel->load();
     Task end;
     end.type = Task::Type::VideoEnd;
     end.video = job;
@@ -533,7 +535,10 @@ void Run::emit(Task& t) {
     v.frames_out.close();
     r.frames_file = v.frames_path.string();
   }
-  if (r.frames == 0) {
+  if (v.interrupted)
+    r.warnings.push_back("interrupted: only the first " + std::to_string(r.frames) +
+                         " frames were processed");
+  if (r.frames == 0 && !v.interrupted) {
     r.status = FileStatus::Error;
     r.error = "video has no decodable frames";
   }
