@@ -472,7 +472,12 @@ void Run::emit_loop() {
       t = std::move(done_.begin()->second);
       done_.erase(done_.begin());
     }
-    emit(t);
+    try {
+      emit(t);
+    } catch (const std::exception& e) {
+      // A sink that cannot write (disk full) must not kill the run or hang the producer.
+      if (!o_.quiet) log_ << "maskdetect: warning: " << t.result.path << ": " << e.what() << '\n';
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++emitted_;
