@@ -77,7 +77,7 @@ TEST_CASE("walk: directories stream sorted, depth first, like find | sort", "[wa
   }
 }
 
-TEST_CASE("walk: inputs keep their order; files are yielded as named", "[walk]") {
+TEST_CASE("walk: inputs keep their order - files are yielded as named", "[walk]") {
   TempDir tmp;
   InDir cd(tmp.path());
   touch("b/1.jpg");

@@ -59,7 +59,7 @@ TEST_CASE("sniff: JPEG size is found past a large APP segment", "[sniff]") {
   CHECK(big.height == 567);
 }
 
-TEST_CASE("sniff: JPEG without EOI is truncated; trailing junk after EOI is not", "[sniff]") {
+TEST_CASE("sniff: JPEG without EOI is truncated - trailing junk after EOI is not", "[sniff]") {
   CHECK(sniff_media_bytes(jpeg(10, 10, 20, false), true).truncated);
   CHECK_FALSE(sniff_media_bytes(jpeg(10, 10, 20) + std::string(16, '\0'), true).truncated);
   // A motion photo: a complete JPEG with a video appended after EOI.

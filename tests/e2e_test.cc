@@ -87,7 +87,7 @@ json run_on_masked(const TempDir& out) {
 
 }  // namespace
 
-TEST_CASE("the default cascade finds faces in masked photos; the real masked face is mask",
+TEST_CASE("the default cascade finds faces in masked photos - the real masked face is mask",
           "[e2e][masked]") {
   TempDir out;
   const json rep = run_on_masked(out);
