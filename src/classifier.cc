@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/core.hpp>
 
 #include "maskdetect/errors.hpp"
@@ -82,7 +81,8 @@ void Classifier::classify(const cv::Mat& bgr, std::vector<Face>& faces, float th
   crops.reserve(faces.size());
   for (const Face& f : faces) crops.push_back(crop(bgr, f.box));
   const auto probs = probabilities(crops);
-  for (size_t i = 0; i < faces.size(); ++i) assign_label(faces[i], card_.labels, probs[i], threshold);
+  for (size_t i = 0; i < faces.size(); ++i)
+    assign_label(faces[i], card_.labels, probs[i], threshold);
 }
 
 }  // namespace maskdetect

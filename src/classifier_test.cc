@@ -23,9 +23,8 @@ std::string label_of_main_face(maskdetect::Classifier& c, const std::string& pho
   auto faces = maskdetect::make_detector({})->detect(img);
   REQUIRE_FALSE(faces.empty());
   std::vector<maskdetect::Face> f;
-  auto biggest = std::max_element(faces.begin(), faces.end(), [](auto& a, auto& b) {
-    return a.box.area() < b.box.area();
-  });
+  auto biggest = std::max_element(faces.begin(), faces.end(),
+                                  [](auto& a, auto& b) { return a.box.area() < b.box.area(); });
   f.push_back({biggest->box, std::nullopt, {}, 0.F, {}});
   c.classify(img, f, 0.5F);
   return f[0].label;
@@ -53,8 +52,8 @@ TEST_CASE("the shipped model matches its card and loads in OpenCV DNN", "[classi
   CHECK(fs::file_size(card.onnx_path) <= 10u * 1024 * 1024);
   maskdetect::Classifier c(card);
   // A batch of several crops gives one probability row per crop, each summing to 1.
-  std::vector<cv::Mat> crops(3, cv::Mat(card.input_height, card.input_width, CV_8UC3,
-                                        cv::Scalar(90, 120, 160)));
+  std::vector<cv::Mat> crops(
+      3, cv::Mat(card.input_height, card.input_width, CV_8UC3, cv::Scalar(90, 120, 160)));
   const auto probs = c.probabilities(crops);
   REQUIRE(probs.size() == 3);
   for (const auto& p : probs) {

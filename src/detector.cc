@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
@@ -31,10 +30,11 @@ class ScaledDetector : public Detector {
     const cv::Rect whole(0, 0, bgr.cols, bgr.rows);
     for (auto& d : found) {
       const cv::Rect& b = d.box;
-      d.box = cv::Rect(static_cast<int>(std::lround(b.x / s)), static_cast<int>(std::lround(b.y / s)),
-                       static_cast<int>(std::lround(b.width / s)),
-                       static_cast<int>(std::lround(b.height / s))) &
-              whole;
+      d.box =
+          cv::Rect(static_cast<int>(std::lround(b.x / s)), static_cast<int>(std::lround(b.y / s)),
+                   static_cast<int>(std::lround(b.width / s)),
+                   static_cast<int>(std::lround(b.height / s))) &
+          whole;
     }
     return found;
   }
@@ -94,11 +94,12 @@ class YunetDetector : public ScaledDetector {
     const std::string fix =
         "download face_detection_yunet_2022mar.onnx from the OpenCV model zoo and pass "
         "--detector-model PATH (or set MASKDETECT_YUNET_MODEL)";
-    if (path.empty()) throw SetupError(std::string("YuNet model ") + kYunetFile + " not found; " + fix);
+    if (path.empty())
+      throw SetupError(std::string("YuNet model ") + kYunetFile + " not found; " + fix);
     if (!fs::exists(path)) throw SetupError("YuNet model " + path.string() + " not found; " + fix);
     try {
-      yunet_ = cv::FaceDetectorYN::create(path.string(), "", cv::Size(320, 320),
-                                          o.score_threshold, 0.3F, 5000);
+      yunet_ = cv::FaceDetectorYN::create(path.string(), "", cv::Size(320, 320), o.score_threshold,
+                                          0.3F, 5000);
     } catch (const cv::Exception&) {
       yunet_.reset();
     }
@@ -143,8 +144,9 @@ double detection_scale(cv::Size size, int detect_size) {
 fs::path find_cascade() {
   if (const char* env = std::getenv("MASKDETECT_CASCADE"); env && *env) return env;
   const char* file = "haarcascade_frontalface_default.xml";
-  for (const char* dir : {"/usr/share/opencv4/haarcascades", "/usr/local/share/opencv4/haarcascades",
-                          "/usr/share/opencv/haarcascades"}) {
+  for (const char* dir :
+       {"/usr/share/opencv4/haarcascades", "/usr/local/share/opencv4/haarcascades",
+        "/usr/share/opencv/haarcascades"}) {
     if (exists_quietly(fs::path(dir) / file)) return fs::path(dir) / file;
   }
   return {};

@@ -1,8 +1,7 @@
 #include "maskdetect/detector.hpp"
 
-#include <fstream>
-
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
 #include "maskdetect/errors.hpp"

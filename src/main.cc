@@ -1,13 +1,12 @@
 // The maskdetect command line: parses options and hands them to the pipeline. Nothing else.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"

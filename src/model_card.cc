@@ -6,9 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"

@@ -1,8 +1,7 @@
 #include "maskdetect/model_card.hpp"
 
-#include <fstream>
-
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "maskdetect/errors.hpp"

@@ -10,12 +10,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <sstream>
-#include <thread>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
+#include <sstream>
+#include <thread>
 
 #include "maskdetect/annotate.hpp"
 #include "maskdetect/classifier.hpp"
@@ -103,8 +102,7 @@ std::vector<Face> to_faces(const std::vector<Detection>& detections) {
 
 class Run {
  public:
-  Run(const PipelineOptions& o, std::istream& stdin_list, std::ostream& data_out,
-      std::ostream& log)
+  Run(const PipelineOptions& o, std::istream& stdin_list, std::ostream& data_out, std::ostream& log)
       : o_(o), stdin_list_(stdin_list), data_out_(data_out), log_(log) {}
 
   PipelineOutcome execute();
@@ -180,10 +178,10 @@ void Run::setup() {
   info.labels = card_.labels;
   info.started_at = utc_now();
   info.params = {{"detector", o_.detector.engine},
-                 {"cascade", o_.detector.engine == "haar" ? (o_.detector.cascade.empty()
-                                                                 ? find_cascade().string()
-                                                                 : o_.detector.cascade.string())
-                                                          : std::string()},
+                 {"cascade", o_.detector.engine == "haar"
+                                 ? (o_.detector.cascade.empty() ? find_cascade().string()
+                                                                : o_.detector.cascade.string())
+                                 : std::string()},
                  {"scale_factor", o_.detector.scale_factor},
                  {"min_neighbors", o_.detector.min_neighbors},
                  {"min_face", o_.detector.min_face},
@@ -452,8 +450,8 @@ void Run::save_crops(const Classifier& c, const cv::Mat& bgr, const std::vector<
   for (size_t i = 0; i < faces.size(); ++i) {
     const cv::Rect region = crop_region(faces[i].box, c.card().crop_margin);
     const cv::Mat crop = crop_face(bgr, faces[i].box, c.card().crop_margin, region.size());
-    fs::path p = base.parent_path() / (base.stem().string() + tag + ".face" +
-                                       std::to_string(i) + "." + faces[i].label + ".jpg");
+    fs::path p = base.parent_path() / (base.stem().string() + tag + ".face" + std::to_string(i) +
+                                       "." + faces[i].label + ".jpg");
     ensure_parent(p);
     cv::imwrite(p.string(), crop);
   }
@@ -499,8 +497,8 @@ void Run::emit(Task& t) {
       ensure_parent(v.out_video);
       const cv::Size size(t.frame.cols, t.frame.rows);
       const double fps = r.fps > 0 ? r.fps : 25.0;
-      v.writer.open(v.out_video.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('a', 'v', 'c', '1'),
-                    fps, size);
+      v.writer.open(v.out_video.string(), cv::CAP_FFMPEG,
+                    cv::VideoWriter::fourcc('a', 'v', 'c', '1'), fps, size);
       if (!v.writer.isOpened()) {
         v.writer.open(v.out_video.string(), cv::CAP_FFMPEG,
                       cv::VideoWriter::fourcc('m', 'p', '4', 'v'), fps, size);
@@ -587,8 +585,8 @@ void Run::progress(bool final) {
   std::ostringstream line;
   line << "\r\033[K" << summary_.files << " files";
   if (summary_.frames > 0) line << ", " << summary_.frames << " frames";
-  line << ", " << summary_.faces << " faces, " << summary_.failed << " failed  "
-       << std::fixed << std::setprecision(1) << (s > 0 ? summary_.files / s : 0.0) << " files/s";
+  line << ", " << summary_.faces << " faces, " << summary_.failed << " failed  " << std::fixed
+       << std::setprecision(1) << (s > 0 ? summary_.files / s : 0.0) << " files/s";
   log_ << line.str() << std::flush;
 }
 

@@ -1,11 +1,10 @@
 #include "maskdetect/pipeline.hpp"
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
-
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
@@ -28,7 +27,6 @@ TEST_CASE("exit status follows failures and --fail-on", "[pipeline]") {
   CHECK(maskdetect::exit_status_for(s, none) == 1);
   CHECK(maskdetect::exit_status_for(s, error) == 3);
 }
-
 
 namespace {
 
@@ -67,7 +65,8 @@ TEST_CASE("the pipeline streams JSONL in input order and writes the reports", "[
   REQUIRE(rows[0]["faces"].size() == 1);
   CHECK(rows[0]["faces"][0]["label"] == "no_mask");
 
-  const auto report = nlohmann::json::parse(maskdetect::testing::read_text(out.path() / "report.json"));
+  const auto report =
+      nlohmann::json::parse(maskdetect::testing::read_text(out.path() / "report.json"));
   CHECK(report["files"].size() == 3);
   CHECK(report["summary"]["by_label"]["no_mask"] == 2);
   // --save-crops: a crop per face, named by its label.
@@ -100,6 +99,7 @@ TEST_CASE("an interrupted run still writes a valid report", "[pipeline]") {
   std::ostringstream data, log;
   const auto outcome = maskdetect::run_pipeline(o, in, data, log);
   CHECK(outcome.exit_status == 130);
-  const auto report = nlohmann::json::parse(maskdetect::testing::read_text(out.path() / "report.json"));
+  const auto report =
+      nlohmann::json::parse(maskdetect::testing::read_text(out.path() / "report.json"));
   CHECK(report["summary"]["interrupted"] == true);
 }

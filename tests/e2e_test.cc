@@ -1,13 +1,12 @@
 // End-to-end tests: run the real binary on ../shared/fixtures and assert on what it wrote.
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
-#include <set>
-#include <sstream>
-
-#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
+#include <set>
+#include <sstream>
 
 #include "test_support.hpp"
 
@@ -140,8 +139,10 @@ TEST_CASE("a video gives an H.264 MP4 of every frame and a record per frame", "[
   int written_frames = 0;
   for (cv::Mat f; check.read(f);) ++written_frames;
   CHECK(written_frames == frames);
-  const auto codec = run_command("ffprobe -v error -select_streams v:0 -show_entries "
-                                 "stream=codec_name -of csv=p=0 " + q(written));
+  const auto codec = run_command(
+      "ffprobe -v error -select_streams v:0 -show_entries "
+      "stream=codec_name -of csv=p=0 " +
+      q(written));
   CHECK(codec.out.find("h264") != std::string::npos);
 
   int frame_lines = 0;
@@ -212,10 +213,9 @@ TEST_CASE("the --fail-on option returns 3 exactly when its condition holds", "[e
 
 TEST_CASE("report.json validates against its documented schema", "[e2e][schema]") {
   TempDir out;
-  const auto r = maskdetect_run("--input " + q(fixture("faces")) + " --input " +
-                                q(fixture("bad")) + " --input " +
-                                q(fixture("video/short_hamilton_clip.mp4")) + " --out " +
-                                q(out.path()));
+  const auto r = maskdetect_run("--input " + q(fixture("faces")) + " --input " + q(fixture("bad")) +
+                                " --input " + q(fixture("video/short_hamilton_clip.mp4")) +
+                                " --out " + q(out.path()));
   REQUIRE(r.status == 1);
   const fs::path schema = maskdetect::testing::source_dir() / "docs" / "report.schema.json";
   const auto v = run_command(
@@ -229,9 +229,9 @@ TEST_CASE("report.json validates against its documented schema", "[e2e][schema]"
 
 TEST_CASE("with --jsonl -, stdout carries only JSON lines and logs go to stderr", "[e2e][jsonl]") {
   TempDir out;
-  const auto r = maskdetect_run("--input " + q(fixture("faces")) + " --input " +
-                                q(fixture("bad/empty.jpg")) + " --out " + q(out.path()) +
-                                " --jsonl -");
+  const auto r =
+      maskdetect_run("--input " + q(fixture("faces")) + " --input " + q(fixture("bad/empty.jpg")) +
+                     " --out " + q(out.path()) + " --jsonl -");
   CHECK(r.status == 1);
   const auto lines = jsonl_lines(r.out);  // throws if any line is not JSON
   CHECK(lines.size() == 9);
@@ -240,8 +240,8 @@ TEST_CASE("with --jsonl -, stdout carries only JSON lines and logs go to stderr"
 
 TEST_CASE("paths can come from stdin with --input -", "[e2e]") {
   TempDir out;
-  const std::string list = fixture("faces/obama.jpg").string() + "\n\n" +
-                           fixture("groups/dogs.jpg").string() + "\n";
+  const std::string list =
+      fixture("faces/obama.jpg").string() + "\n\n" + fixture("groups/dogs.jpg").string() + "\n";
   const auto r = run_command("printf '%s' " + shell_quote(list) + " | " + q(binary()) +
                              " --no-progress --input - --out " + q(out.path()));
   INFO(r.err);
@@ -335,8 +335,8 @@ TEST_CASE("the --help text explains every option with its default, and --version
 TEST_CASE("an installed maskdetect finds its model and cascade without flags", "[e2e][install]") {
   TempDir prefix, out;
   const fs::path build_dir = binary().parent_path();
-  const auto install = run_command("cmake --install " + q(build_dir) + " --prefix " +
-                                   q(prefix.path()));
+  const auto install =
+      run_command("cmake --install " + q(build_dir) + " --prefix " + q(prefix.path()));
   INFO(install.out << install.err);
   REQUIRE(install.status == 0);
   REQUIRE(fs::exists(prefix.path() / "share/maskdetect/models/mask_mobilenetv2.json"));

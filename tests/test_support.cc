@@ -3,12 +3,11 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 namespace fs = std::filesystem;
 

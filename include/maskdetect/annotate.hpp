@@ -1,9 +1,8 @@
 // Draws what was found onto an image: a box per face, its label and confidence.
 #pragma once
 
-#include <vector>
-
 #include <opencv2/core/mat.hpp>
+#include <vector>
 
 #include "maskdetect/types.hpp"
 

@@ -1,10 +1,9 @@
 // Mask / no-mask classification of face crops with the project's MobileNetV2 through OpenCV DNN.
 #pragma once
 
-#include <vector>
-
 #include <opencv2/core/mat.hpp>
 #include <opencv2/dnn.hpp>
+#include <vector>
 
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/types.hpp"

@@ -3,12 +3,11 @@
 
 #include <filesystem>
 #include <memory>
+#include <opencv2/core/mat.hpp>
+#include <opencv2/core/types.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
-#include <opencv2/core/types.hpp>
 
 namespace maskdetect {
 

@@ -4,11 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <opencv2/core/mat.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 #include "maskdetect/media_sniff.hpp"
 

@@ -14,10 +14,10 @@
 namespace maskdetect {
 
 struct InputFile {
-  std::filesystem::path path;      // to open
-  std::string display;             // as reported (the user's spelling, joined with the walk)
-  std::filesystem::path out_rel;   // relative path under --out mirroring the input tree
-  std::string error;               // set when the named input cannot be used (missing, ...)
+  std::filesystem::path path;     // to open
+  std::string display;            // as reported (the user's spelling, joined with the walk)
+  std::filesystem::path out_rel;  // relative path under --out mirroring the input tree
+  std::string error;              // set when the named input cannot be used (missing, ...)
 };
 
 // Walks lazily: directories are listed one at a time (sorted by name), so a folder of a

@@ -14,10 +14,10 @@ namespace maskdetect {
 
 struct MediaInfo {
   FileKind kind = FileKind::Unknown;
-  std::string format;      // "jpeg", "png", "bmp", "webp", "tiff", "pnm", "mp4", "avi", ...
+  std::string format;         // "jpeg", "png", "bmp", "webp", "tiff", "pnm", "mp4", "avi", ...
   int width = 0, height = 0;  // from the header when known (images), else 0
-  bool truncated = false;  // the container lacks its end marker (JPEG EOI, PNG IEND)
-  std::string reason;      // for Unknown: a human-readable reason ("empty file", ...)
+  bool truncated = false;     // the container lacks its end marker (JPEG EOI, PNG IEND)
+  std::string reason;         // for Unknown: a human-readable reason ("empty file", ...)
 };
 
 // Inspects the first bytes (and, for truncation, the last bytes) of a file.

@@ -4,10 +4,9 @@
 
 #include <array>
 #include <filesystem>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace maskdetect {
 
@@ -19,8 +18,8 @@ struct ModelCard {
   bool rgb = true;  // the network expects RGB (OpenCV decodes BGR)
   double scale = 1.0 / 255.0;
   std::array<double, 3> mean{0, 0, 0}, std{1, 1, 1};  // per channel, after scaling, network order
-  bool outputs_logits = true;  // else probabilities
-  double crop_margin = 0;      // fraction of the box side added on every side
+  bool outputs_logits = true;                         // else probabilities
+  double crop_margin = 0;  // fraction of the box side added on every side
 };
 
 // Parses a card; `card_path` is used to resolve the ONNX file next to it. Throws SetupError.

@@ -6,11 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "maskdetect/types.hpp"
 
@@ -23,12 +22,12 @@ struct RunInfo {
   std::string tool_version;
   std::string model_path, model_sha256;
   std::vector<std::string> labels;
-  nlohmann::json params;  // detector and classifier parameters as given
-  std::string started_at; // ISO 8601 UTC
+  nlohmann::json params;   // detector and classifier parameters as given
+  std::string started_at;  // ISO 8601 UTC
 };
 
 nlohmann::json to_json(const Face& face);
-nlohmann::json to_json(const FileResult& file);       // one "files" entry; also a JSONL line
+nlohmann::json to_json(const FileResult& file);  // one "files" entry; also a JSONL line
 nlohmann::json to_json(const std::string& path, const FrameRecord& frame);  // a video frame line
 nlohmann::json to_json(const RunSummary& summary);
 

@@ -3,11 +3,10 @@
 
 #include <cstdint>
 #include <map>
+#include <opencv2/core/types.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/types.hpp>
 
 namespace maskdetect {
 
@@ -47,21 +46,21 @@ const char* to_string(FileStatus status);
 // The outcome for one input file. For videos the per-frame detail streams to the JSONL and
 // per-video frame files; this keeps only totals so memory does not grow with video length.
 struct FileResult {
-  std::string path;    // the input path as the user can find it
+  std::string path;  // the input path as the user can find it
   FileKind kind = FileKind::Unknown;
   FileStatus status = FileStatus::Ok;
   std::string format;  // "jpeg", "png", "mp4", ...; empty when unrecognised
   std::string error;   // why it failed, when status == Error
   std::vector<std::string> warnings;
   int width = 0, height = 0;
-  std::string output;  // annotated image or video written, empty when none
+  std::string output;       // annotated image or video written, empty when none
   std::vector<Face> faces;  // images only
   // Videos only.
   double fps = 0;
-  std::int64_t frames = 0;            // frames processed
+  std::int64_t frames = 0;  // frames processed
   std::int64_t frames_with_faces = 0;
   std::map<std::string, std::int64_t> faces_by_label;  // videos: totals over frames
-  std::string frames_file;            // per-frame JSONL written for this video
+  std::string frames_file;                             // per-frame JSONL written for this video
   StageTimes timing_ms;
 };
 
