@@ -217,10 +217,8 @@ PipelineOutcome Run::execute() {
   std::vector<std::thread> threads;
   for (auto& w : workers_) threads.emplace_back([this, &w] { work(w); });
   std::thread emitter([this] { emit_loop(); });
-  try {
-    produce();
-  } catch (...) {
-    // Never leave threads running; the error is re-thrown below after they stop.
+  // Never leave threads running, also when the producer throws (re-thrown once they stop).
+  auto finish_threads = [&] {
     {
       std::lock_guard<std::mutex> lock(mu_);
       producing_ = false;
@@ -229,16 +227,14 @@ PipelineOutcome Run::execute() {
     done_cv_.notify_all();
     for (auto& t : threads) t.join();
     emitter.join();
+  };
+  try {
+    produce();
+  } catch (...) {
+    finish_threads();
     throw;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    producing_ = false;
-  }
-  queue_cv_.notify_all();
-  done_cv_.notify_all();
-  for (auto& t : threads) t.join();
-  emitter.join();
+  finish_threads();
 
   summary_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   summary_.interrupted = o_.cancel && o_.cancel->load();
