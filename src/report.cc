@@ -42,7 +42,10 @@ double shortest(float v) {
 
 double round_to(double v, double step) {
   if (!std::isfinite(v)) return v;
-  return std::round(v / step) * step;
+  // Dividing by the inverse gives the double nearest to the decimal (3.413,
+  // not 3.4130000000000003).
+  const double inverse = std::round(1.0 / step);
+  return std::round(v * inverse) / inverse;
 }
 
 // Shortest round-trip text of a double, for CSV cells (no locale, no trailing zeros).
