@@ -265,18 +265,20 @@ void Run::produce() {
     if (!in) break;
     Task t;
     t.result.path = in->display;
-    if (!in->error.empty()) {
+    // A file that cannot be processed still gets its place, in order, in every report.
+    auto fail = [&](const std::string& reason) {
       t.result.status = FileStatus::Error;
-      t.result.error = in->error;
+      t.result.error = reason;
       submit(std::move(t));
+    };
+    if (!in->error.empty()) {
+      fail(in->error);
       continue;
     }
     try {
       t.info = sniff_media(in->path);
     } catch (const std::exception& e) {
-      t.result.status = FileStatus::Error;
-      t.result.error = e.what();
-      submit(std::move(t));
+      fail(e.what());
       continue;
     }
     t.result.kind = t.info.kind;
@@ -288,9 +290,7 @@ void Run::produce() {
       continue;
     }
     if (t.info.kind == FileKind::Unknown) {
-      t.result.status = FileStatus::Error;
-      t.result.error = t.info.reason.empty() ? "not an image or video" : t.info.reason;
-      submit(std::move(t));
+      fail(t.info.reason.empty() ? "not an image or video" : t.info.reason);
       continue;
     }
 
@@ -305,9 +305,7 @@ void Run::produce() {
     } catch (const cv::Exception&) {
     }
     if (!cap.isOpened()) {
-      t.result.status = FileStatus::Error;
-      t.result.error = "cannot open video (" + t.info.format + "): no decoder could read it";
-      submit(std::move(t));
+      fail("cannot open video (" + t.info.format + "): no decoder could read it");
       continue;
     }
     job->result.fps = cap.get(cv::CAP_PROP_FPS);
@@ -318,9 +316,7 @@ void Run::produce() {
     job->frames_path = o_.out_dir / in->out_rel;
     job->frames_path += ".frames.jsonl";
     if (same_file(job->out_video, in->path)) {
-      t.result.status = FileStatus::Error;
-      t.result.error = "output " + job->out_video.string() + " would overwrite the input";
-      submit(std::move(t));
+      fail("output " + job->out_video.string() + " would overwrite the input");
       continue;
     }
     for (std::int64_t index = 0; !(has_cancel && o_.cancel->load()); ++index) {
