@@ -50,7 +50,7 @@ std::string utc_now() {
 // writer and the totals.
 struct VideoJob {
   FileResult result;
-  fs::path source, out_rel, out_video, frames_path;
+  fs::path out_rel, out_video, frames_path;
   cv::VideoWriter writer;
   std::ofstream frames_out;
   std::unique_ptr<JsonlWriter> frames;
@@ -297,7 +297,6 @@ void Run::produce() {
     // A video: decoding is sequential, so it happens here and frames fan out to the workers.
     auto job = std::make_shared<VideoJob>();
     job->result = t.result;
-    job->source = in->path;
     job->out_rel = in->out_rel;
     cv::VideoCapture cap;
     try {
