@@ -59,6 +59,13 @@ std::vector<std::vector<float>> Classifier::probabilities(const std::vector<cv::
   return probs;
 }
 
+std::vector<Face> to_faces(const std::vector<Detection>& detections) {
+  std::vector<Face> faces;
+  faces.reserve(detections.size());
+  for (const auto& d : detections) faces.push_back(Face{d.box, d.score, {}, 0.F, {}});
+  return faces;
+}
+
 void assign_label(Face& face, const std::vector<std::string>& labels,
                   const std::vector<float>& probs, float threshold) {
   face.scores.clear();

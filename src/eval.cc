@@ -750,11 +750,29 @@ class Progress {
   std::mutex mu_;
 };
 
-std::vector<Face> to_faces(const std::vector<Detection>& detections) {
-  std::vector<Face> faces;
-  faces.reserve(detections.size());
-  for (const auto& d : detections) faces.push_back(Face{d.box, d.score, {}, 0.F, {}});
-  return faces;
+// Failed samples are named on the log and left out; the others are counted by `count` and timed.
+struct Collected {
+  std::int64_t failed = 0;
+  std::vector<double> infer, with_decode;
+};
+
+template <class Count>
+Collected collect(const Plan& plan, const std::vector<SampleResult>& results, std::ostream& log,
+                  Count count) {
+  Collected c;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const SampleResult& r = results[i];
+    if (!r.ok) {
+      ++c.failed;
+      log << "maskdetect eval: " << plan.samples[i].image.string() << ": " << r.error
+          << "; not counted\n";
+      continue;
+    }
+    count(i, r);
+    c.infer.push_back(r.infer_ms);
+    c.with_decode.push_back(r.decode_ms + r.infer_ms);
+  }
+  return c;
 }
 
 json eval_voc(const Plan& plan, std::vector<Worker>& workers, float threshold,
@@ -780,20 +798,9 @@ json eval_voc(const Plan& plan, std::vector<Worker>& workers, float threshold,
     progress.tick();
   });
   VocTally total;
-  std::vector<double> infer, with_decode;
-  std::int64_t failed = 0;
-  for (size_t i = 0; i < results.size(); ++i) {
-    const SampleResult& r = results[i];
-    if (!r.ok) {
-      ++failed;
-      log << "maskdetect eval: " << plan.samples[i].image.string() << ": " << r.error
-          << "; not counted\n";
-      continue;
-    }
-    total += r.tally;
-    infer.push_back(r.infer_ms);
-    with_decode.push_back(r.decode_ms + r.infer_ms);
-  }
+  const Collected c =
+      collect(plan, results, log, [&](size_t, const SampleResult& r) { total += r.tally; });
+  const auto& [failed, infer, with_decode] = c;
   json m = voc_metrics(total, labels);
   m["failed"] = failed;
   m["missing_images"] = plan.missing_images;
@@ -851,20 +858,10 @@ json eval_crops(const Plan& plan, std::vector<Worker>& workers, float threshold,
     progress.tick(std::min(n, (b + 1) * kBatch) - b * kBatch);
   });
   CropTally tally;
-  std::vector<double> infer, with_decode;
-  std::int64_t failed = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const SampleResult& r = results[i];
-    if (!r.ok) {
-      ++failed;
-      log << "maskdetect eval: " << plan.samples[i].image.string() << ": " << r.error
-          << "; not counted\n";
-      continue;
-    }
+  const Collected c = collect(plan, results, log, [&](size_t i, const SampleResult& r) {
     tally.confusion[plan.samples[i].cls][r.label] += 1;
-    infer.push_back(r.infer_ms);
-    with_decode.push_back(r.decode_ms + r.infer_ms);
-  }
+  });
+  const auto& [failed, infer, with_decode] = c;
   json m = crop_metrics(tally, labels);
   m["failed"] = failed;
   m["keys_from_stem"] = plan.keys_from_stem;

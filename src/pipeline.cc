@@ -93,13 +93,6 @@ void ensure_parent(const fs::path& p) {
   fs::create_directories(p.parent_path(), ec);  // racing workers: "exists" is fine
 }
 
-std::vector<Face> to_faces(const std::vector<Detection>& detections) {
-  std::vector<Face> faces;
-  faces.reserve(detections.size());
-  for (const auto& d : detections) faces.push_back(Face{d.box, d.score, {}, 0.F, {}});
-  return faces;
-}
-
 class Run {
  public:
   Run(const PipelineOptions& o, std::istream& stdin_list, std::ostream& data_out, std::ostream& log)

@@ -5,6 +5,7 @@
 #include <opencv2/dnn.hpp>
 #include <vector>
 
+#include "maskdetect/detector.hpp"
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/types.hpp"
 
@@ -32,6 +33,9 @@ class Classifier {
   ModelCard card_;
   cv::dnn::Net net_;
 };
+
+// Detector boxes as faces still to be labelled by Classifier::classify.
+std::vector<Face> to_faces(const std::vector<Detection>& detections);
 
 // Chooses the label for one face from its probabilities (see Classifier::classify).
 void assign_label(Face& face, const std::vector<std::string>& labels,
