@@ -19,7 +19,8 @@ import numpy as np
 import onnx
 import torch
 
-from common import (INPUT_SIZE, LABELS, MARGIN, MEAN, SOURCES, SPLIT_RULE, STD, WIDTH_MULT)
+from common import (INCORRECT, INPUT_SIZE, LABELS, MARGIN, MEAN, NOT_FACE, SOURCES, SPLIT_RULE, STD,
+                    STORE, WIDTH_MULT)
 from train import SCENES, eval_view, make_model, predict, to_tensor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,14 +60,17 @@ def opencv_probs(onnx_path, images, sources, batch=64):
 
 
 def metrics(probs, labels):
-    """Accuracy, per-class precision / recall and the confusion matrix (rows: truth)."""
+    """Accuracy, per-class precision / recall and the confusion matrix (rows: truth, columns:
+    prediction, over every label)."""
     pred = probs.argmax(1)
-    cm = [[int(np.sum((labels == t) & (pred == p))) for p in range(2)] for t in range(2)]
+    n = len(LABELS)
+    cm = [[int(np.sum((labels == t) & (pred == p))) for p in range(n)] for t in range(n)]
     per = {}
     for k, name in enumerate(LABELS):
-        tp = cm[k][k]
-        per[name] = {"precision": tp / max(1, cm[0][k] + cm[1][k]),
-                     "recall": tp / max(1, sum(cm[k])), "support": sum(cm[k])}
+        tp, support = cm[k][k], sum(cm[k])
+        if support:
+            per[name] = {"precision": tp / max(1, sum(cm[t][k] for t in range(n))),
+                         "recall": tp / support, "support": support}
     return {"accuracy": float(np.mean(pred == labels)), "count": int(len(labels)),
             "per_class": per, "confusion_matrix": {"rows_truth": LABELS, "cols_predicted": LABELS,
                                                    "matrix": cm}}
@@ -114,22 +118,29 @@ def main():
     te = np.flatnonzero(splits == "test")
     p_test = opencv_probs(onnx_path, images[te], sources[te])
     lt, st = labels[te], sources[te]
-    two = lt < 2
+    two = lt < NOT_FACE
     result = {"test": {}, "validation": {}}
     crops = two & (st != SCENES)
     result["test"]["crops (both crop sets)"] = metrics(p_test[crops], lt[crops])
     for s, name in enumerate(SOURCES):
         sel = two & (st == s)
         result["test"][name] = metrics(p_test[sel], lt[sel])
-    inc = lt == 2
+    neg = lt == NOT_FACE
+    sel = (lt != INCORRECT) & (st == SCENES)
+    result["test"]["scenes-ilc2021 faces and not_face boxes"] = metrics(p_test[sel], lt[sel])
+    result["test"]["scenes-ilc2021 not_face boxes"] = {
+        "count": int(neg.sum()), "rejected": float(np.mean(p_test[neg].argmax(1) == NOT_FACE))}
+    inc = lt == INCORRECT
     pred_inc = p_test[inc].argmax(1)
     result["test"]["scenes-ilc2021 with_incorrect_mask"] = {
         "count": int(inc.sum()),
         "labelled_mask": float(np.mean(pred_inc == 0)) if inc.any() else None,
-        "labelled_no_mask": float(np.mean(pred_inc == 1)) if inc.any() else None}
+        "labelled_no_mask": float(np.mean(pred_inc == 1)) if inc.any() else None,
+        "labelled_not_face": float(np.mean(pred_inc == NOT_FACE)) if inc.any() else None}
     lv, sv = labels[va], sources[va]
-    for name, sel in (("crops (both crop sets)", (lv < 2) & (sv != SCENES)),
-                      ("scenes-ilc2021", (lv < 2) & (sv == SCENES))):
+    for name, sel in (("crops (both crop sets)", (lv < NOT_FACE) & (sv != SCENES)),
+                      ("scenes-ilc2021", (lv < NOT_FACE) & (sv == SCENES)),
+                      ("scenes-ilc2021 faces and not_face boxes", (lv != INCORRECT) & (sv == SCENES))):
         result["validation"][name] = metrics(p_torch[sel], lv[sel])
     result["opencv_vs_pytorch_max_abs_diff_validation"] = diff
 
@@ -138,8 +149,10 @@ def main():
         log = json.load(f)
     counts = {}
     for s, name in enumerate(SOURCES):
+        kinds = [("with_mask", 0), ("without_mask", 1), ("with_incorrect_mask", INCORRECT),
+                 ("not_face", NOT_FACE)]
         counts[name] = {part: {lab: int(np.sum((sources == s) & (splits == part) & (labels == k)))
-                               for k, lab in enumerate(["with_mask", "without_mask", "with_incorrect_mask"])}
+                               for lab, k in kinds}
                         for part in ("train", "val", "test")}
     card_path = os.path.join(a.models, NAME + ".json")
     old = {}
@@ -152,9 +165,14 @@ def main():
         "sha256": sha,
         "size_bytes": os.path.getsize(onnx_path),
         "labels": LABELS,
+        "reject_labels": [LABELS[NOT_FACE]],
         "input": {"name": "input", "width": INPUT_SIZE, "height": INPUT_SIZE, "channel_order": "RGB",
                   "layout": "NCHW", "scale": 1 / 255.0, "mean": MEAN, "std": STD,
                   "formula": "(pixel * scale - mean) / std, per channel, after BGR->RGB"},
+        "crop_sets": {"stored_side": STORE,
+                      "note": "training and its metrics see face-crop datasets squashed to this "
+                              "square side, then resized to the input; maskdetect eval does the "
+                              "same so its crop-set numbers match the card's"},
         "output": {"name": "logits", "kind": "logits",
                    "note": "raw scores; apply softmax for probabilities"},
         "crop": {"shape": "square", "margin": MARGIN, "border": "replicate",
@@ -170,6 +188,10 @@ def main():
             "data": {"root": "../shared/datasets", "sources": SOURCES,
                      "scenes": "every with_mask / without_mask face box, cut with the crop rule; "
                                "with_incorrect_mask faces are kept out of training",
+                     "not_face": "boxes of the scene photos clear of every annotated face and of "
+                                 "every YuNet detection: proposals of permissive cascades "
+                                 "(training/negatives.py) and random boxes; about "
+                                 f"{log['args'].get('not_face_share', 0) * 100:.0f} % of each batch",
                      "counts": counts},
             "split": SPLIT_RULE,
             "epochs": log["args"]["epochs"], "batch": log["args"]["batch"],

@@ -14,14 +14,15 @@ import numpy as np
 import torch
 import torchvision
 
-from common import INPUT_SIZE, MARGIN, MEAN, STD, STORE, WIDE_MARGIN, WIDTH_MULT
+from common import (INCORRECT, INPUT_SIZE, LABELS, MARGIN, MEAN, NOT_FACE, STD, STORE, WIDE_MARGIN,
+                    WIDTH_MULT)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENES = 2
 
 
 def make_model():
-    return torchvision.models.mobilenet_v2(width_mult=WIDTH_MULT, num_classes=2)
+    return torchvision.models.mobilenet_v2(width_mult=WIDTH_MULT, num_classes=len(LABELS))
 
 
 def eval_view(img, source):
@@ -89,19 +90,25 @@ def predict(model, images, sources, batch=256):
     for i in range(0, len(images), batch):
         x = to_tensor([eval_view(im, s) for im, s in zip(images[i:i + batch], sources[i:i + batch])])
         probs.append(torch.softmax(model(x), 1).numpy())
-    return np.concatenate(probs) if probs else np.zeros((0, 2), np.float32)
+    return np.concatenate(probs) if probs else np.zeros((0, len(LABELS)), np.float32)
 
 
 def scores(probs, labels, sources):
+    """Accuracy on faces (a face called not_face is wrong), and how many not_face boxes are
+    rejected."""
     pred = probs.argmax(1)
     out = {}
     crops = sources != SCENES
     out["crops"] = float(np.mean(pred[crops] == labels[crops]))
-    sc = sources == SCENES
+    sc = (sources == SCENES) & (labels < NOT_FACE)
     out["scenes"] = float(np.mean(pred[sc] == labels[sc]))
     for k, name in ((0, "scenes_recall_mask"), (1, "scenes_recall_no_mask")):
         sel = sc & (labels == k)
         out[name] = float(np.mean(pred[sel] == k))
+    neg = labels == NOT_FACE
+    out["not_face_recall"] = float(np.mean(pred[neg] == NOT_FACE)) if neg.any() else 0.0
+    faces = labels < NOT_FACE
+    out["faces_called_not_face"] = float(np.mean(pred[faces] == NOT_FACE))
     return out
 
 
@@ -114,6 +121,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scene-weight", type=float, default=3.0,
                     help="how much more often a scene face is drawn than a crop-set image")
+    ap.add_argument("--not-face-share", type=float, default=0.3,
+                    help="fraction of each batch drawn from the not_face boxes")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
@@ -121,18 +130,22 @@ def main():
 
     d = np.load(os.path.join(a.work, "data.npz"))
     images, labels, sources, splits = d["images"], d["labels"], d["sources"], d["splits"]
-    two_class = labels < 2  # with_incorrect_mask stays out of training and selection
-    tr = np.flatnonzero((splits == "train") & two_class)
-    va = np.flatnonzero((splits == "val") & two_class)
-    # Balance: scene faces drawn more often, classes equally often within each source.
+    used = labels != INCORRECT  # with_incorrect_mask stays out of training and selection
+    tr = np.flatnonzero((splits == "train") & used)
+    va = np.flatnonzero((splits == "val") & used)
+    # Balance: scene faces drawn more often, classes equally often within each source, and
+    # not_face boxes a fixed share of every batch.
+    face = labels[tr] < NOT_FACE
     w = np.where(sources[tr] == SCENES, a.scene_weight, 1.0)
     for s in range(3):
         for c in range(2):
             sel = (sources[tr] == s) & (labels[tr] == c)
             if sel.any():
-                w[sel] /= sel.sum() / ((sources[tr] == s).sum() / 2)
+                w[sel] /= sel.sum() / ((face & (sources[tr] == s)).sum() / 2)
+    w[face] *= (1 - a.not_face_share) / w[face].sum()
+    w[~face] = a.not_face_share / max(1, (~face).sum())
     w /= w.sum()
-    steps = len(tr) // a.batch
+    steps = int(face.sum()) // a.batch  # an epoch is as long as it was with two classes
 
     model = make_model()
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=4e-5)
@@ -156,13 +169,15 @@ def main():
         v = scores(predict(model, images[va], sources[va]), labels[va], sources[va])
         # Choose on validation only, among the epochs of the annealed tail of the schedule
         # (earlier ones win on noise: the scene validation part has only ~170 unmasked faces).
-        score = v["scenes"] + min(v["scenes_recall_mask"], v["scenes_recall_no_mask"]) + v["crops"]
+        score = (v["scenes"] + min(v["scenes_recall_mask"], v["scenes_recall_no_mask"]) + v["crops"]
+                 + v["not_face_recall"])
         if epoch + 1 < a.epochs * 0.75:
             score = -1.0
         history.append({"epoch": epoch + 1, "loss": total / steps, **v})
         print(f"epoch {epoch + 1:2d} loss {total / steps:.4f} val crops {v['crops']:.4f} scenes "
               f"{v['scenes']:.4f} recall mask {v['scenes_recall_mask']:.3f} no_mask "
-              f"{v['scenes_recall_no_mask']:.3f}  {time.time() - t0:.0f} s", flush=True)
+              f"{v['scenes_recall_no_mask']:.3f} not_face {v['not_face_recall']:.3f} faces lost "
+              f"{v['faces_called_not_face']:.3f}  {time.time() - t0:.0f} s", flush=True)
         if score >= best:
             best = score
             torch.save(model.state_dict(), os.path.join(a.work, "model.pt"))
