@@ -66,30 +66,54 @@ std::vector<Face> to_faces(const std::vector<Detection>& detections) {
   return faces;
 }
 
-void assign_label(Face& face, const std::vector<std::string>& labels,
-                  const std::vector<float>& probs, float threshold) {
+void assign_label(Face& face, const ModelCard& card, const std::vector<float>& probs,
+                  float threshold, float face_threshold) {
+  const auto& labels = card.labels;
+  const size_t n = std::min(labels.size(), probs.size());
   face.scores.clear();
-  for (size_t k = 0; k < labels.size() && k < probs.size(); ++k) face.scores[labels[k]] = probs[k];
-  const auto mask = std::find(labels.begin(), labels.end(), "mask");
-  const size_t mask_index = static_cast<size_t>(mask - labels.begin());
-  size_t best = labels.size();
-  if (mask_index < probs.size() && probs[mask_index] >= threshold) {
-    best = mask_index;
-  } else {
-    for (size_t k = 0; k < labels.size() && k < probs.size(); ++k)
-      if (k != mask_index && (best == labels.size() || probs[k] > probs[best])) best = k;
+  for (size_t k = 0; k < n; ++k) face.scores[labels[k]] = probs[k];
+  if (n == 0) return;
+  double face_sum = 0;
+  size_t top_reject = n;
+  for (size_t k = 0; k < n; ++k) {
+    if (!card.rejects(labels[k]))
+      face_sum += probs[k];
+    else if (top_reject == n || probs[k] > probs[top_reject])
+      top_reject = k;
+  }
+  if (top_reject != n && face_sum < face_threshold) {
+    face.label = labels[top_reject];
+    face.confidence = static_cast<float>(1.0 - face_sum);
+    return;
+  }
+  const auto among_faces = [&](size_t k) {
+    return static_cast<float>(face_sum > 0 ? probs[k] / face_sum : 0.0);
+  };
+  size_t best = n;
+  for (size_t k = 0; k < n; ++k)
+    if (labels[k] == "mask" && among_faces(k) >= threshold) best = k;
+  if (best == n) {
+    for (size_t k = 0; k < n; ++k)
+      if (labels[k] != "mask" && !card.rejects(labels[k]) && (best == n || probs[k] > probs[best]))
+        best = k;
   }
   face.label = labels[best];
-  face.confidence = probs[best];
+  face.confidence = among_faces(best);
 }
 
-void Classifier::classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold) {
+size_t Classifier::classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold,
+                            float face_threshold) {
   std::vector<cv::Mat> crops;
   crops.reserve(faces.size());
   for (const Face& f : faces) crops.push_back(crop(bgr, f.box));
   const auto probs = probabilities(crops);
   for (size_t i = 0; i < faces.size(); ++i)
-    assign_label(faces[i], card_.labels, probs[i], threshold);
+    assign_label(faces[i], card_, probs[i], threshold, face_threshold);
+  const auto rejected = std::remove_if(faces.begin(), faces.end(),
+                                       [&](const Face& f) { return card_.rejects(f.label); });
+  const auto n = static_cast<size_t>(faces.end() - rejected);
+  faces.erase(rejected, faces.end());
+  return n;
 }
 
 }  // namespace maskdetect

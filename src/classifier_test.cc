@@ -1,6 +1,7 @@
 #include "maskdetect/classifier.hpp"
 
 #include <catch2/catch.hpp>
+#include <numeric>
 #include <opencv2/imgcodecs.hpp>
 
 #include "maskdetect/config.hpp"
@@ -26,29 +27,62 @@ std::string label_of_main_face(maskdetect::Classifier& c, const std::string& pho
   auto biggest = std::max_element(faces.begin(), faces.end(),
                                   [](auto& a, auto& b) { return a.box.area() < b.box.area(); });
   f.push_back({biggest->box, std::nullopt, {}, 0.F, {}});
-  c.classify(img, f, 0.5F);
+  c.classify(img, f, 0.5F, 0.F);
   return f[0].label;
 }
 
 }  // namespace
 
 TEST_CASE("assign_label applies the mask threshold", "[classifier]") {
-  const std::vector<std::string> labels{"mask", "no_mask"};
+  maskdetect::ModelCard card;
+  card.labels = {"mask", "no_mask"};
   maskdetect::Face f;
-  maskdetect::assign_label(f, labels, {0.7F, 0.3F}, 0.5F);
+  maskdetect::assign_label(f, card, {0.7F, 0.3F}, 0.5F, 0.5F);
   CHECK(f.label == "mask");
   CHECK(f.confidence == Approx(0.7));
   CHECK(f.scores.at("no_mask") == Approx(0.3));
-  maskdetect::assign_label(f, labels, {0.7F, 0.3F}, 0.9F);
+  maskdetect::assign_label(f, card, {0.7F, 0.3F}, 0.9F, 0.5F);
   CHECK(f.label == "no_mask");
   CHECK(f.confidence == Approx(0.3));
-  maskdetect::assign_label(f, {"no_mask", "mask", "not_face"}, {0.1F, 0.3F, 0.6F}, 0.5F);
+}
+
+TEST_CASE("assign_label: a box is a face when P(face) reaches the face threshold", "[classifier]") {
+  maskdetect::ModelCard card;
+  card.labels = {"no_mask", "mask", "not_face"};
+  card.reject_labels = {"not_face"};
+  maskdetect::Face f;
+  maskdetect::assign_label(f, card, {0.1F, 0.3F, 0.6F}, 0.5F, 0.5F);
   CHECK(f.label == "not_face");
+  CHECK(f.confidence == Approx(0.6));
+  // The same box passes a more lenient face threshold (P(face) = 0.4).
+  maskdetect::assign_label(f, card, {0.1F, 0.3F, 0.6F}, 0.5F, 0.4F);
+  CHECK(f.label == "mask");
+  CHECK(f.confidence == Approx(0.75));
+  // Mask versus no_mask is decided among the face labels (0.4 / 0.7).
+  maskdetect::assign_label(f, card, {0.3F, 0.4F, 0.3F}, 0.55F, 0.5F);
+  CHECK(f.label == "mask");
+  CHECK(f.confidence == Approx(0.4 / 0.7));
+  CHECK(f.scores.at("not_face") == Approx(0.3));
+  maskdetect::assign_label(f, card, {0.3F, 0.4F, 0.3F}, 0.6F, 0.5F);
+  CHECK(f.label == "no_mask");
+  CHECK(f.confidence == Approx(0.3 / 0.7));
+  // A stricter face threshold drops it.
+  maskdetect::assign_label(f, card, {0.3F, 0.4F, 0.3F}, 0.6F, 0.8F);
+  CHECK(f.label == "not_face");
+}
+
+TEST_CASE("classify drops the boxes the network calls not a face", "[classifier][model]") {
+  maskdetect::Classifier c(maskdetect::load_model_card(shipped_model()));
+  REQUIRE(c.card().reject_labels == std::vector<std::string>{"not_face"});
+  cv::Mat img(400, 400, CV_8UC3, cv::Scalar(128, 128, 128));
+  std::vector<maskdetect::Face> faces{{cv::Rect(100, 100, 120, 120), std::nullopt, {}, 0.F, {}}};
+  CHECK(c.classify(img, faces, 0.5F, c.card().face_threshold) == 1);
+  CHECK(faces.empty());
 }
 
 TEST_CASE("the shipped model matches its card and loads in OpenCV DNN", "[classifier][model]") {
   const auto card = maskdetect::load_model_card(shipped_model());  // checks sha256
-  CHECK(card.labels == std::vector<std::string>{"mask", "no_mask"});
+  CHECK(card.face_labels() == std::vector<std::string>{"mask", "no_mask"});
   CHECK(fs::file_size(card.onnx_path) <= 10u * 1024 * 1024);
   maskdetect::Classifier c(card);
   // A batch of several crops gives one probability row per crop, each summing to 1.
@@ -57,8 +91,8 @@ TEST_CASE("the shipped model matches its card and loads in OpenCV DNN", "[classi
   const auto probs = c.probabilities(crops);
   REQUIRE(probs.size() == 3);
   for (const auto& p : probs) {
-    REQUIRE(p.size() == 2);
-    CHECK(p[0] + p[1] == Approx(1.0).epsilon(1e-5));
+    REQUIRE(p.size() == card.labels.size());
+    CHECK(std::accumulate(p.begin(), p.end(), 0.0) == Approx(1.0).epsilon(1e-5));
     CHECK(p[0] == Approx(probs[0][0]).margin(1e-5));
   }
 }

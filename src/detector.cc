@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <opencv2/core/persistence.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
+#include <sstream>
 
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
@@ -22,11 +25,15 @@ class ScaledDetector : public Detector {
  public:
   explicit ScaledDetector(const DetectorOptions& o) : options_(o) {}
 
-  std::vector<Detection> detect(const cv::Mat& bgr) override {
-    const double s = detection_scale(bgr.size(), options_.detect_size);
-    if (s == 1.0) return detect_scaled(bgr, options_.min_face);
+  std::vector<Detection> detect_reduced(const cv::Mat& bgr, int reduction) override {
+    const cv::Size full(bgr.cols * reduction, bgr.rows * reduction);
+    // Detector pixels per pixel of `bgr`: never more than 1, the detector gains nothing from
+    // an enlarged copy.
+    const double s = std::min(1.0, detection_scale(full, options_.detect_size) * reduction);
+    const int min_face = std::max(1, static_cast<int>(options_.min_face * s / reduction));
+    if (s == 1.0) return detect_scaled(bgr, min_face);
     cv::resize(bgr, small_, cv::Size(), s, s, cv::INTER_AREA);
-    auto found = detect_scaled(small_, std::max(1, static_cast<int>(options_.min_face * s)));
+    auto found = detect_scaled(small_, min_face);
     const cv::Rect whole(0, 0, bgr.cols, bgr.rows);
     for (auto& d : found) {
       const cv::Rect& b = d.box;
@@ -60,7 +67,16 @@ class HaarDetector : public ScaledDetector {
                        " not found; install opencv-data or pass --cascade PATH");
     bool ok = false;
     try {
-      ok = cascade_.load(path.string());
+      if (o.cascade_stages > 0) {
+        std::ifstream in(path, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        const cv::FileStorage fs(truncate_cascade(text.str(), o.cascade_stages),
+                                 cv::FileStorage::READ | cv::FileStorage::MEMORY);
+        ok = fs.isOpened() && cascade_.read(fs.getFirstTopLevelNode());
+      } else {
+        ok = cascade_.load(path.string());
+      }
     } catch (const cv::Exception&) {
       ok = false;
     }
@@ -134,6 +150,36 @@ bool exists_quietly(const fs::path& p) {
 }
 
 }  // namespace
+
+std::string truncate_cascade(const std::string& xml, int stages) {
+  const std::string open = "<stages>", close = "</stages>", item = "<_>", end_item = "</_>";
+  const size_t begin = xml.find(open);
+  const size_t finish = begin == std::string::npos ? begin : xml.find(close, begin);
+  const size_t count_at = xml.find("<stageNum>");
+  if (finish == std::string::npos || count_at == std::string::npos)
+    throw SetupError("the cascade has no <stages> list, so it cannot be cut to " +
+                     std::to_string(stages) + " stages; use --cascade-stages 0");
+  // Stages are the top-level <_> items of <stages>; their weak classifiers nest more <_> items.
+  size_t pos = begin + open.size(), cut = finish;
+  int kept = 0, depth = 0;
+  while (kept < stages) {
+    const size_t a = xml.find(item, pos), b = xml.find(end_item, pos);
+    if (b == std::string::npos || b > finish) break;
+    if (a < b) {
+      ++depth;
+      pos = a + item.size();
+    } else {
+      --depth;
+      pos = b + end_item.size();
+      if (depth == 0 && ++kept == stages) cut = pos;
+    }
+  }
+  if (cut == finish) return xml;  // it has no more than `stages` stages
+  std::string out = xml.substr(0, cut) + "\n  " + xml.substr(finish);
+  const size_t num_end = out.find("</stageNum>", count_at);
+  out.replace(count_at, num_end - count_at, "<stageNum>" + std::to_string(stages));
+  return out;
+}
 
 double detection_scale(cv::Size size, int detect_size) {
   const int longest = std::max(size.width, size.height);

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <opencv2/core/persistence.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "maskdetect/errors.hpp"
@@ -73,4 +74,29 @@ TEST_CASE("detection on a scaled copy maps boxes back to original pixels", "[det
   // The same face, within a few percent of its size.
   CHECK(std::abs(a[0].box.x - b[0].box.x) < a[0].box.width / 10);
   CHECK(std::abs(a[0].box.width - b[0].box.width) < a[0].box.width / 10);
+}
+
+TEST_CASE("a cascade cut to its first stages loads and is more permissive", "[detector]") {
+  std::ifstream in(maskdetect::find_cascade());
+  const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string cut = maskdetect::truncate_cascade(xml, 10);
+  const cv::FileStorage fs(cut, cv::FileStorage::READ | cv::FileStorage::MEMORY);
+  const cv::FileNode cascade = fs.getFirstTopLevelNode();
+  CHECK(static_cast<int>(cascade["stageNum"]) == 10);
+  CHECK(cascade["stages"].size() == 10);
+  // Stages keep their weak classifiers: the first stage is unchanged.
+  const cv::FileStorage whole(xml, cv::FileStorage::READ | cv::FileStorage::MEMORY);
+  CHECK(cascade["stages"][0]["weakClassifiers"].size() ==
+        whole.getFirstTopLevelNode()["stages"][0]["weakClassifiers"].size());
+  // Asking for more stages than there are changes nothing.
+  CHECK(maskdetect::truncate_cascade(xml, 1000) == xml);
+  CHECK_THROWS_AS(maskdetect::truncate_cascade("<opencv_storage/>", 5), maskdetect::SetupError);
+
+  const cv::Mat img = cv::imread(fixture("groups/2008_001322.jpg").string());
+  maskdetect::DetectorOptions full, shortened;
+  full.min_neighbors = shortened.min_neighbors = 3;
+  full.cascade_stages = 0;
+  shortened.cascade_stages = 12;
+  CHECK(maskdetect::make_detector(shortened)->detect(img).size() >
+        maskdetect::make_detector(full)->detect(img).size());
 }

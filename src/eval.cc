@@ -775,21 +775,31 @@ Collected collect(const Plan& plan, const std::vector<SampleResult>& results, st
   return c;
 }
 
-json eval_voc(const Plan& plan, std::vector<Worker>& workers, float threshold,
-              const std::vector<std::string>& labels, std::ostream& log) {
+json eval_voc(const Plan& plan, std::vector<Worker>& workers, float threshold, float face_threshold,
+              const std::vector<std::string>& labels,
+              const std::map<std::string, std::vector<Face>>* reported, std::ostream& log) {
   std::vector<SampleResult> results(plan.samples.size());
   Progress progress(log, plan.path.string(), plan.samples.size());
   parallel_for(workers, plan.samples.size(), [&](Worker& w, size_t i) {
     const Sample& s = plan.samples[i];
     SampleResult& r = results[i];
     try {
-      auto t0 = Clock::now();
-      const cv::Mat bgr = load_bgr(s.image);
-      r.decode_ms = ms_since(t0);
-      t0 = Clock::now();
-      std::vector<Face> faces = to_faces(w.detector->detect(bgr));
-      w.classifier->classify(bgr, faces, threshold);
-      r.infer_ms = ms_since(t0);
+      std::vector<Face> faces;
+      if (reported) {
+        const auto found = reported->find(s.image.filename().string());
+        if (found == reported->end()) throw std::runtime_error("not in the report");
+        const ModelCard& card = w.classifier->card();
+        for (const Face& f : found->second)
+          if (!card.rejects(f.label)) faces.push_back(f);
+      } else {
+        auto t0 = Clock::now();
+        const cv::Mat bgr = load_bgr(s.image);
+        r.decode_ms = ms_since(t0);
+        t0 = Clock::now();
+        faces = to_faces(w.detector->detect(bgr));
+        w.classifier->classify(bgr, faces, threshold, face_threshold);
+        r.infer_ms = ms_since(t0);
+      }
       r.tally = score_image(s.gt, faces);
       r.ok = true;
     } catch (const std::exception& e) {
@@ -810,27 +820,28 @@ json eval_voc(const Plan& plan, std::vector<Worker>& workers, float threshold,
 }
 
 // The crop is the face, so it is not re-framed with the card margin as detector boxes are.
-// It goes through the same two resizes as training/train.py eval_view (squashed to the
-// cached side, then to the input), so crop-set numbers can be checked against the card's.
-cv::Mat crop_view(const cv::Mat& bgr, cv::Size input) {
-  constexpr int kTrainingStore = 128;  // training/common.py STORE
-  cv::Mat stored, out;
-  const bool shrinking = bgr.cols > kTrainingStore || bgr.rows > kTrainingStore;
-  cv::resize(bgr, stored, {kTrainingStore, kTrainingStore}, 0, 0,
-             shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
-  cv::resize(stored, out, input, 0, 0, cv::INTER_AREA);
+// It goes through the same resizes as training/train.py eval_view (squashed to the card's
+// crop-set side, then to the input), so crop-set numbers can be checked against the card's.
+cv::Mat crop_view(const cv::Mat& bgr, const ModelCard& card) {
+  const cv::Size input(card.input_width, card.input_height);
+  cv::Mat stored = bgr, out;
+  if (const int side = card.crop_set_side; side > 0) {
+    const bool shrinking = bgr.cols > side || bgr.rows > side;
+    cv::resize(bgr, stored, {side, side}, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  }
+  const bool shrinking = stored.cols > input.width || stored.rows > input.height;
+  cv::resize(stored, out, input, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
   return out;
 }
 
 json eval_crops(const Plan& plan, std::vector<Worker>& workers, float threshold,
-                const std::vector<std::string>& labels, std::ostream& log) {
+                float face_threshold, const std::vector<std::string>& labels, std::ostream& log) {
   // Batches are fixed by index, not by thread, so results cannot depend on the thread count.
   constexpr size_t kBatch = 32;
   const size_t n = plan.samples.size(), batches = (n + kBatch - 1) / kBatch;
   std::vector<SampleResult> results(n);
   Progress progress(log, plan.path.string(), n);
   parallel_for(workers, batches, [&](Worker& w, size_t b) {
-    const cv::Size size(w.classifier->card().input_width, w.classifier->card().input_height);
     std::vector<cv::Mat> crops;
     std::vector<size_t> index;
     for (size_t i = b * kBatch; i < std::min(n, (b + 1) * kBatch); ++i) {
@@ -838,7 +849,7 @@ json eval_crops(const Plan& plan, std::vector<Worker>& workers, float threshold,
         const auto t0 = Clock::now();
         const cv::Mat bgr = load_bgr(plan.samples[i].image);
         results[i].decode_ms = ms_since(t0);
-        crops.push_back(crop_view(bgr, size));
+        crops.push_back(crop_view(bgr, w.classifier->card()));
         index.push_back(i);
       } catch (const std::exception& e) {
         results[i].error = e.what();
@@ -849,7 +860,7 @@ json eval_crops(const Plan& plan, std::vector<Worker>& workers, float threshold,
     const double per_crop = crops.empty() ? 0 : ms_since(t0) / static_cast<double>(crops.size());
     for (size_t k = 0; k < index.size(); ++k) {
       Face f;
-      assign_label(f, w.classifier->card().labels, probs[k], threshold);
+      assign_label(f, w.classifier->card(), probs[k], threshold, face_threshold);
       SampleResult& r = results[index[k]];
       r.label = f.label;
       r.infer_ms = per_crop;
@@ -971,6 +982,7 @@ json detector_json(const DetectorOptions& d) {
     j["cascade"] = (d.cascade.empty() ? find_cascade() : d.cascade).string();
     j["scale_factor"] = d.scale_factor;
     j["min_neighbors"] = d.min_neighbors;
+    j["cascade_stages"] = d.cascade_stages;
   }
   return j;
 }
@@ -989,6 +1001,36 @@ class OpenCvThreads {
 
 }  // namespace
 
+std::map<std::string, std::vector<Face>> faces_from_report(const fs::path& report) {
+  json j;
+  try {
+    j = json::parse(read_file(report));
+  } catch (const std::exception& e) {
+    throw SetupError("cannot read report " + report.string() + ": " + e.what());
+  }
+  if (!j.contains("files") || !j["files"].is_array())
+    throw SetupError("report " + report.string() + " has no \"files\" list");
+  std::map<std::string, std::vector<Face>> out;
+  try {
+    for (const json& f : j["files"]) {
+      std::vector<Face> faces;
+      for (const json& face : f.value("faces", json::array())) {
+        const json& b = face.at("box");
+        Face x;
+        x.box = cv::Rect(b.at("x").get<int>(), b.at("y").get<int>(), b.at("w").get<int>(),
+                         b.at("h").get<int>());
+        x.label = face.value("label", "");
+        x.confidence = face.value("confidence", 0.F);
+        faces.push_back(std::move(x));
+      }
+      out.emplace(fs::path(f.at("path").get<std::string>()).filename().string(), std::move(faces));
+    }
+  } catch (const json::exception& e) {
+    throw SetupError("report " + report.string() + " has an unexpected shape: " + e.what());
+  }
+  return out;
+}
+
 json run_eval(const EvalOptions& o, std::ostream& out, std::ostream& log) {
   if (o.split != "all" && o.split != "train" && o.split != "val" && o.split != "test")
     throw SetupError("unknown split \"" + o.split + "\"; use all, train, val or test");
@@ -1000,18 +1042,27 @@ json run_eval(const EvalOptions& o, std::ostream& out, std::ostream& log) {
       throw SetupError("cannot write " + o.json_out.string() + "; check the folder exists");
   }
   const ModelCard card = load_model_card(o.model.empty() ? find_default_model({}) : o.model);
+  const float face_threshold = o.face_threshold.value_or(card.face_threshold);
   const int threads = o.threads > 0
                           ? o.threads
                           : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   std::vector<Plan> plans;
   for (const auto& d : o.datasets) plans.push_back(plan_dataset(d, o, log));
+  std::map<std::string, std::vector<Face>> reported;
+  if (!o.from_report.empty()) {
+    for (const Plan& p : plans)
+      if (p.kind != "voc")
+        throw SetupError("--from-report scores annotated photo sets only; " + p.path.string() +
+                         " is a crop set");
+    reported = faces_from_report(o.from_report);
+  }
 
   OpenCvThreads opencv_threads;
   std::vector<Worker> workers(static_cast<size_t>(threads));
   const bool any_voc =
       std::any_of(plans.begin(), plans.end(), [](const Plan& p) { return p.kind == "voc"; });
   for (auto& w : workers) {
-    if (any_voc) w.detector = make_detector(o.detector);
+    if (any_voc && o.from_report.empty()) w.detector = make_detector(o.detector);
     w.classifier = std::make_unique<Classifier>(card);
   }
 
@@ -1024,19 +1075,25 @@ json run_eval(const EvalOptions& o, std::ostream& out, std::ostream& log) {
         << (plan.kind == "voc" ? "images" : "crops") << " (split " << o.split << ")\n"
         << std::flush;
     json d = {{"path", plan.path.string()}, {"kind", plan.kind}, {"split", o.split}};
-    const json m = plan.kind == "voc" ? eval_voc(plan, workers, o.threshold, card.labels, log)
-                                      : eval_crops(plan, workers, o.threshold, card.labels, log);
+    const json m = plan.kind == "voc"
+                       ? eval_voc(plan, workers, o.threshold, face_threshold, card.labels,
+                                  o.from_report.empty() ? nullptr : &reported, log)
+                       : eval_crops(plan, workers, o.threshold, face_threshold, card.labels, log);
     d.update(m);
     print_dataset(out, d);
     result["datasets"].push_back(std::move(d));
   }
-  result["detector"] = detector_json(o.detector);
+  if (o.from_report.empty())
+    result["detector"] = detector_json(o.detector);
+  else
+    result["from_report"] = o.from_report.string();
   result["model"] = {{"path", card.onnx_path.string()},
                      {"card", card.card_path.string()},
                      {"name", card.name},
                      {"sha256", card.sha256},
                      {"labels", card.labels},
-                     {"threshold", o.threshold}};
+                     {"threshold", o.threshold},
+                     {"face_threshold", face_threshold}};
   // The card's own statement of its split, beside the rule applied here, so a mismatch shows.
   try {
     const json c = json::parse(read_file(card.card_path));

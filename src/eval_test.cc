@@ -7,6 +7,7 @@
 
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
+#include "maskdetect/model_card.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -267,4 +268,48 @@ TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
   o.split = "all";
   o.datasets = {tmp.path()};  // neither layout
   CHECK_THROWS_AS(maskdetect::run_eval(o, out, log), maskdetect::SetupError);
+}
+
+TEST_CASE("eval scores the faces of an existing report by file name", "[eval][model]") {
+  const fs::path model =
+      maskdetect::testing::source_dir() / "models" / maskdetect::config::kDefaultModelFile;
+  maskdetect::testing::TempDir tmp;
+  const fs::path voc = tmp.path() / "voc";
+  fs::create_directories(voc / "images");
+  fs::copy_file(maskdetect::testing::fixture("faces/obama.jpg"), voc / "images" / "a.jpg");
+  fs::copy_file(maskdetect::testing::fixture("faces/biden.jpg"), voc / "images" / "b.jpg");
+  for (const char* stem : {"a", "b"})
+    write_text(voc / "annotations" / (std::string(stem) + ".xml"),
+               "<annotation><object><name>without_mask</name><bndbox><xmin>100</xmin><ymin>100"
+               "</ymin><xmax>200</xmax><ymax>200</ymax></bndbox></object></annotation>");
+  // The reference pipeline's shape: path, faces with box and label. A not_face box is dropped
+  // as the tool drops it; b.jpg is not in the report.
+  write_text(tmp.path() / "report.json",
+             R"({"files": [{"path": "/somewhere/else/a.jpg", "faces": [
+                   {"box": {"x": 105, "y": 100, "w": 100, "h": 100}, "label": "no_mask"},
+                   {"box": {"x": 400, "y": 400, "w": 50, "h": 50}, "label": "not_face"},
+                   {"box": {"x": 500, "y": 10, "w": 50, "h": 50}, "label": "mask"}]}]})");
+  const auto faces = maskdetect::faces_from_report(tmp.path() / "report.json");
+  REQUIRE(faces.count("a.jpg") == 1);
+  CHECK(faces.at("a.jpg").size() == 3);
+  CHECK(faces.at("a.jpg")[0].box == cv::Rect(105, 100, 100, 100));
+
+  maskdetect::EvalOptions o;
+  o.datasets = {voc};
+  o.model = model;
+  o.from_report = tmp.path() / "report.json";
+  std::ostringstream out, log;
+  const json r = maskdetect::run_eval(o, out, log);
+  INFO(out.str() << log.str());
+  const json& v = r["datasets"][0];
+  CHECK(v["images"] == 1);
+  CHECK(v["failed"] == 1);
+  CHECK(v["no_mask_found"]["tp"] == 1);
+  const bool rejects = !maskdetect::load_model_card(model).reject_labels.empty();
+  CHECK(v["predictions"] == (rejects ? 2 : 3));
+  CHECK(r["from_report"] == o.from_report.string());
+
+  write_text(tmp.path() / "bad.json", R"({"summary": {}})");
+  o.from_report = tmp.path() / "bad.json";
+  CHECK_THROWS_WITH(maskdetect::run_eval(o, out, log), Catch::Contains("files"));
 }

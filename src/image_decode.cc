@@ -1,5 +1,6 @@
 #include "maskdetect/image_decode.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -41,6 +42,14 @@ cv::Mat to_bgr8(cv::Mat m) {
 
 }  // namespace
 
+int jpeg_reduction(cv::Size size, int reduce_to) {
+  const int longest = std::max(size.width, size.height);
+  if (reduce_to <= 0 || longest <= 0) return 1;
+  int f = 1;
+  while (f < 8 && longest / (f * 2) >= reduce_to) f *= 2;
+  return f;
+}
+
 DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& info,
                           const DecodeOptions& options) {
   if (info.kind != FileKind::Image) {
@@ -54,9 +63,17 @@ DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& in
   if (w > 0 && h > 0 && w * h > options.max_pixels)
     throw InputError(too_large(w, h, options.max_pixels, "refused before decoding"));
 
+  const int reduction =
+      info.format == "jpeg" && w > 0 && h > 0
+          ? jpeg_reduction({static_cast<int>(w), static_cast<int>(h)}, options.reduce_to)
+          : 1;
+  const int flags = reduction == 8   ? cv::IMREAD_REDUCED_COLOR_8
+                    : reduction == 4 ? cv::IMREAD_REDUCED_COLOR_4
+                    : reduction == 2 ? cv::IMREAD_REDUCED_COLOR_2
+                                     : cv::IMREAD_COLOR;
   cv::Mat m;
   try {
-    m = cv::imread(path.string(), cv::IMREAD_COLOR);
+    m = cv::imread(path.string(), flags);
   } catch (const cv::Exception& e) {
     throw InputError(cannot_decode(info, e.err.empty() ? e.what() : e.err));
   } catch (const std::bad_alloc&) {
@@ -72,6 +89,14 @@ DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& in
 
   DecodedImage out;
   out.bgr = m.type() == CV_8UC3 ? m : to_bgr8(m);
+  out.reduction = reduction;
+  out.original = m.size();
+  if (reduction > 1) {
+    // The header's size, turned as EXIF orientation turned the pixels (libjpeg rounds up).
+    const cv::Size header(static_cast<int>(w), static_cast<int>(h));
+    const bool turned = (m.cols >= m.rows) != (header.width >= header.height);
+    out.original = turned ? cv::Size(header.height, header.width) : header;
+  }
   if (info.truncated)
     out.warnings.push_back("truncated " + info.format +
                            " file: decoded partially (missing end-of-image marker)");

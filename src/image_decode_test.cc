@@ -99,3 +99,26 @@ TEST_CASE("decode: content the decoder rejects is an InputError", "[decode]") {
   const std::string msg = refusal(p);
   CHECK(msg.rfind("cannot decode png data: ", 0) == 0);
 }
+
+TEST_CASE("decode: a large JPEG may be decoded at a fraction of its size", "[decode]") {
+  CHECK(maskdetect::jpeg_reduction({4000, 3000}, 800) == 4);
+  CHECK(maskdetect::jpeg_reduction({4000, 3000}, 400) == 8);
+  CHECK(maskdetect::jpeg_reduction({4000, 3000}, 0) == 1);
+  CHECK(maskdetect::jpeg_reduction({1000, 800}, 800) == 1);
+  CHECK(maskdetect::jpeg_reduction({1600, 800}, 800) == 2);
+
+  const auto p = fixture("faces/obama-1080p.jpg");
+  const auto full = decode(p);
+  DecodeOptions o;
+  o.reduce_to = 500;
+  const auto reduced = decode(p, o);
+  CHECK(full.reduction == 1);
+  CHECK(full.original == full.bgr.size());
+  REQUIRE(reduced.reduction == 2);
+  CHECK(reduced.original == full.bgr.size());
+  CHECK(std::abs(reduced.bgr.cols * 2 - full.bgr.cols) <= 1);
+  // Only JPEG has a cheap reduced decode; other formats come at full size.
+  const auto png = decode(fixture("faces/32bit.png"), o);
+  CHECK(png.reduction == 1);
+  CHECK(png.bgr.cols == 626);
+}

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,14 @@ constexpr const char* kDescription =
     "Exit status: 0 all inputs processed, 1 some inputs failed (each named in the report),\n"
     "2 usage or setup error, 3 a --fail-on condition was met, 130 interrupted.";
 
+void add_face_threshold_option(CLI::App& app, std::optional<float>& face_threshold) {
+  app.add_option_function<float>(
+         "--face-threshold", [&face_threshold](float v) { face_threshold = v; },
+         "Detector boxes the classifier gives P(face) below this are dropped as not faces "
+         "(P(face) = 1 - P(not_face)) [default: the model card's face_threshold]")
+      ->check(CLI::Range(0.0, 1.0));
+}
+
 void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
   app.add_option("--detector", d.engine,
                  "Face detector: haar (built in, from opencv-data) or yunet (needs its ONNX, "
@@ -51,6 +60,12 @@ void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
                  "faces, more missed ones")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
+  app.add_option("--cascade-stages", d.cascade_stages,
+                 "Haar: use only the cascade's first N stages (0 = all); fewer stages find "
+                 "masked faces the full cascade rejects, and the classifier drops the boxes "
+                 "that are not faces")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   app.add_option("--min-face", d.min_face, "Smallest face to look for, in original pixels")
       ->capture_default_str()
       ->check(CLI::Range(4, 100000));
@@ -97,6 +112,7 @@ int main(int argc, char** argv) {
                  "A face is labelled mask when P(mask) >= this, otherwise no_mask")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  add_face_threshold_option(app, o.face_threshold);
   add_detector_options(app, o.detector);
   app.add_option("--model", model,
                  "Classifier ONNX file (its .json model card must sit beside it) [default: "
@@ -139,6 +155,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "train", "val", "test"}));
   eval->add_option("--json", e.json_out, "Also write the metrics as JSON to FILE")
       ->type_name("FILE");
+  eval->add_option("--from-report", e.from_report,
+                   "Score the faces of this report.json (maskdetect's, or any with "
+                   "files[].path and files[].faces[].box/label, matched by file name) instead of "
+                   "running the detector")
+      ->type_name("FILE");
   eval->add_option("--limit", e.limit, "Use only the first N images of each set (0 = all)")
       ->capture_default_str();
   eval->add_option("--model", eval_model, "Classifier ONNX file [default: the installed model]")
@@ -146,6 +167,7 @@ int main(int argc, char** argv) {
   eval->add_option("--threshold", e.threshold, "A face is mask when P(mask) >= this")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  add_face_threshold_option(*eval, e.face_threshold);
   eval->add_option("--threads", e.threads, "Images processed in parallel; 0 = one per core")
       ->capture_default_str();
   add_detector_options(*eval, e.detector);

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -28,6 +29,17 @@ std::array<double, 3> three(const json& j, const char* what) {
 
 }  // namespace
 
+std::vector<std::string> ModelCard::face_labels() const {
+  std::vector<std::string> out;
+  for (const auto& l : labels)
+    if (!rejects(l)) out.push_back(l);
+  return out;
+}
+
+bool ModelCard::rejects(const std::string& label) const {
+  return std::find(reject_labels.begin(), reject_labels.end(), label) != reject_labels.end();
+}
+
 ModelCard parse_model_card(const json& j, const fs::path& card_path) {
   ModelCard c;
   c.card_path = card_path;
@@ -36,6 +48,11 @@ ModelCard parse_model_card(const json& j, const fs::path& card_path) {
     c.onnx_path = card_path.parent_path() / j.at("file").get<std::string>();
     c.sha256 = j.value("sha256", "");
     c.labels = j.at("labels").get<std::vector<std::string>>();
+    c.reject_labels = j.value("reject_labels", std::vector<std::string>{});
+    c.face_threshold = j.value("face_threshold", 0.5F);
+    for (const auto& r : c.reject_labels)
+      if (std::find(c.labels.begin(), c.labels.end(), r) == c.labels.end())
+        throw SetupError("reject_labels names '" + r + "', which is not one of labels");
     const json& in = j.at("input");
     c.input_width = in.at("width").get<int>();
     c.input_height = in.at("height").get<int>();
@@ -47,15 +64,16 @@ ModelCard parse_model_card(const json& j, const fs::path& card_path) {
     if (in.contains("std")) c.std = three(in["std"], "input.std");
     if (j.contains("output")) c.outputs_logits = j["output"].value("kind", "logits") == "logits";
     if (j.contains("crop")) c.crop_margin = j["crop"].value("margin", 0.0);
+    if (j.contains("crop_sets")) c.crop_set_side = j["crop_sets"].value("stored_side", 0);
   } catch (const json::exception& e) {
     throw SetupError("model card " + card_path.string() + " is malformed (" + e.what() + "); " +
                      kFix);
   } catch (const SetupError& e) {
     throw SetupError("model card " + card_path.string() + ": " + e.what() + "; " + kFix);
   }
-  if (c.labels.size() < 2 || c.input_width <= 0 || c.input_height <= 0)
+  if (c.labels.size() - c.reject_labels.size() < 2 || c.input_width <= 0 || c.input_height <= 0)
     throw SetupError("model card " + card_path.string() +
-                     " needs at least two labels and a positive input size; " + kFix);
+                     " needs at least two face labels and a positive input size; " + kFix);
   for (double s : c.std)
     if (s == 0) throw SetupError("model card " + card_path.string() + ": input.std has a 0");
   return c;

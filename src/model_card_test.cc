@@ -46,6 +46,27 @@ TEST_CASE("a model card gives preprocessing, labels and crop margin", "[model_ca
   CHECK(c.crop_margin == Approx(0.2));
 }
 
+TEST_CASE("reject_labels name the labels that mean no face", "[model_card]") {
+  json j = minimal_card();
+  j["labels"] = {"mask", "no_mask", "not_face"};
+  j["reject_labels"] = {"not_face"};
+  j["crop_sets"] = {{"stored_side", 128}};
+  const auto c = maskdetect::parse_model_card(j, "/m/card.json");
+  CHECK(c.face_labels() == std::vector<std::string>{"mask", "no_mask"});
+  CHECK(c.rejects("not_face"));
+  CHECK_FALSE(c.rejects("mask"));
+  CHECK(c.crop_set_side == 128);
+  // Without the field nothing is rejected and crop sets are not squashed.
+  const auto plain = maskdetect::parse_model_card(minimal_card(), "/m/card.json");
+  CHECK(plain.reject_labels.empty());
+  CHECK(plain.crop_set_side == 0);
+  // A reject label must be a label, and two face labels must remain.
+  j["reject_labels"] = {"background"};
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/card.json"), Catch::Contains("background"));
+  j["reject_labels"] = {"no_mask", "not_face"};
+  CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/card.json"), maskdetect::SetupError);
+}
+
 TEST_CASE("a malformed model card is a setup error naming the card", "[model_card]") {
   json j = minimal_card();
   j.erase("labels");

@@ -125,6 +125,7 @@ class Run {
   std::ostream& log_;
 
   ModelCard card_;
+  float face_threshold_ = 0.5F;  // the option's, else the card's
   std::vector<Worker> workers_;
   std::unique_ptr<JsonReport> json_;
   std::unique_ptr<CsvReport> csv_;
@@ -146,6 +147,7 @@ class Run {
 
 void Run::setup() {
   card_ = load_model_card(o_.model);
+  face_threshold_ = o_.face_threshold.value_or(card_.face_threshold);
   const int threads =
       o_.threads > 0 ? o_.threads : std::max(1U, std::thread::hardware_concurrency());
   // Parallelism comes from processing several images at once; OpenCV's own threads on top
@@ -169,6 +171,7 @@ void Run::setup() {
   info.model_path = card_.onnx_path.string();
   info.model_sha256 = card_.sha256;
   info.labels = card_.labels;
+  info.face_labels = card_.face_labels();
   info.started_at = utc_now();
   info.params = {{"detector", o_.detector.engine},
                  {"cascade", o_.detector.engine == "haar"
@@ -177,9 +180,11 @@ void Run::setup() {
                                  : std::string()},
                  {"scale_factor", o_.detector.scale_factor},
                  {"min_neighbors", o_.detector.min_neighbors},
+                 {"cascade_stages", o_.detector.cascade_stages},
                  {"min_face", o_.detector.min_face},
                  {"detect_size", o_.detector.detect_size},
                  {"threshold", o_.threshold},
+                 {"face_threshold", face_threshold_},
                  {"max_pixels", o_.max_pixels},
                  {"annotate", o_.annotate},
                  {"threads", threads}};
@@ -190,6 +195,7 @@ void Run::setup() {
     info.params.erase("cascade");
     info.params.erase("scale_factor");
     info.params.erase("min_neighbors");
+    info.params.erase("cascade_stages");
   }
   json_ = std::make_unique<JsonReport>(o_.out_dir / "report.json", info);
   csv_ = std::make_unique<CsvReport>(o_.out_dir / "report.csv");
@@ -201,7 +207,7 @@ void Run::setup() {
       throw SetupError("cannot write --jsonl file " + o_.jsonl + "; check the folder exists");
     jsonl_ = std::make_unique<JsonlWriter>(jsonl_file_);
   }
-  for (const auto& l : card_.labels) summary_.by_label[l] = 0;
+  for (const auto& l : card_.face_labels()) summary_.by_label[l] = 0;
 }
 
 PipelineOutcome Run::execute() {
@@ -235,7 +241,7 @@ PipelineOutcome Run::execute() {
   // report.json first: it is the record that matters most if the disk fills up.
   json_->write(summary_);
   csv_->finish();
-  if (!o_.quiet) log_ << format_summary(summary_, card_.labels) << std::flush;
+  if (!o_.quiet) log_ << format_summary(summary_, card_.face_labels()) << std::flush;
   PipelineOutcome outcome;
   outcome.summary = summary_;
   outcome.exit_status = summary_.interrupted ? 130 : exit_status_for(summary_, o_.fail_on);
@@ -368,7 +374,10 @@ void Run::process_image(Worker& w, Task& t) {
   auto t0 = Clock::now();
   DecodedImage img;
   try {
-    img = decode_image(t.input.path, t.info, DecodeOptions{o_.max_pixels});
+    // Pixels that are never written back out need only the resolution the detector uses.
+    const bool pixels_written = o_.annotate || o_.save_crops;
+    img = decode_image(t.input.path, t.info,
+                       DecodeOptions{o_.max_pixels, pixels_written ? 0 : o_.detector.detect_size});
   } catch (const InputError& e) {
     r.status = FileStatus::Error;
     r.error = e.what();
@@ -378,16 +387,19 @@ void Run::process_image(Worker& w, Task& t) {
   }
   r.timing_ms.decode = ms_since(t0);
   r.warnings = std::move(img.warnings);
-  r.width = img.bgr.cols;
-  r.height = img.bgr.rows;
+  r.width = img.original.width;
+  r.height = img.original.height;
 
   t0 = Clock::now();
-  r.faces = to_faces(w.detector->detect(img.bgr));
+  r.faces = to_faces(w.detector->detect_reduced(img.bgr, img.reduction));
   r.timing_ms.detect = ms_since(t0);
 
   t0 = Clock::now();
-  w.classifier->classify(img.bgr, r.faces, o_.threshold);
+  w.classifier->classify(img.bgr, r.faces, o_.threshold, face_threshold_);
   r.timing_ms.classify = ms_since(t0);
+  if (const int f = img.reduction; f > 1)
+    for (Face& face : r.faces)
+      face.box = cv::Rect(face.box.x * f, face.box.y * f, face.box.width * f, face.box.height * f);
 
   t0 = Clock::now();
   if (o_.save_crops) save_crops(*w.classifier, img.bgr, r.faces, t.input.out_rel, "");
@@ -418,7 +430,7 @@ void Run::process_frame(Worker& w, Task& t) {
   t.record.faces = to_faces(w.detector->detect(t.frame));
   t.times.detect = ms_since(t0);
   t0 = Clock::now();
-  w.classifier->classify(t.frame, t.record.faces, o_.threshold);
+  w.classifier->classify(t.frame, t.record.faces, o_.threshold, face_threshold_);
   t.times.classify = ms_since(t0);
   t0 = Clock::now();
   if (o_.save_crops)
@@ -529,7 +541,7 @@ void Run::emit(Task& t) {
     r.status = FileStatus::Error;
     r.error = "video has no decodable frames";
   }
-  for (const auto& l : card_.labels) r.faces_by_label.try_emplace(l, 0);
+  for (const auto& l : card_.face_labels()) r.faces_by_label.try_emplace(l, 0);
   emit_file(r);
 }
 

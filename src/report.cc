@@ -200,7 +200,8 @@ void JsonReport::write(const RunSummary& summary) const {
   ojson s = summary_json(summary);
   // RunSummary learns labels only from faces; a label with no face must still read 0 so
   // consumers can index by_label without checking for absence.
-  for (const auto& label : info_.labels) s["by_label"].emplace(label, 0);
+  for (const auto& label : info_.face_labels.empty() ? info_.labels : info_.face_labels)
+    s["by_label"].emplace(label, 0);
   const ojson head = {
       {"schema", kReportSchema},
       {"tool", {{"name", "maskdetect"}, {"version", info_.tool_version}}},

@@ -23,8 +23,10 @@ class Classifier {
   std::vector<std::vector<float>> probabilities(const std::vector<cv::Mat>& crops);
 
   // Crops every face of `bgr`, classifies them in one batch and fills label, confidence and
-  // scores. A face is "mask" when P(mask) >= threshold, else the most likely other label.
-  void classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold);
+  // scores (see assign_label). Boxes the network rejects as not faces are removed; returns how
+  // many.
+  size_t classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold,
+                  float face_threshold);
 
   // The crop the network sees for `box`.
   cv::Mat crop(const cv::Mat& bgr, const cv::Rect& box) const;
@@ -37,8 +39,12 @@ class Classifier {
 // Detector boxes as faces still to be labelled by Classifier::classify.
 std::vector<Face> to_faces(const std::vector<Detection>& detections);
 
-// Chooses the label for one face from its probabilities (see Classifier::classify).
-void assign_label(Face& face, const std::vector<std::string>& labels,
-                  const std::vector<float>& probs, float threshold);
+// Chooses the label for one box from its probabilities. P(face) is the sum over the face labels
+// (all but the card's reject_labels); below face_threshold the box gets the most likely reject
+// label, with confidence 1 - P(face). Otherwise probabilities are taken among the face labels
+// only: "mask" when P(mask) >= threshold, else the most likely other face label; confidence is
+// the chosen label's probability among the face labels.
+void assign_label(Face& face, const ModelCard& card, const std::vector<float>& probs,
+                  float threshold, float face_threshold);
 
 }  // namespace maskdetect

@@ -21,6 +21,7 @@ struct DetectorOptions {
   std::filesystem::path cascade;  // Haar; empty: find_cascade()
   double scale_factor = 1.1;      // Haar
   int min_neighbors = 5;          // Haar
+  int cascade_stages = 0;         // Haar: keep only the first stages of the cascade (0: all)
   int min_face = 30;              // pixels, in the original image
   std::filesystem::path model;    // YuNet ONNX; empty: find_yunet_model()
   float score_threshold = 0.6F;   // YuNet
@@ -30,7 +31,10 @@ struct DetectorOptions {
 class Detector {
  public:
   virtual ~Detector() = default;
-  virtual std::vector<Detection> detect(const cv::Mat& bgr) = 0;
+  std::vector<Detection> detect(const cv::Mat& bgr) { return detect_reduced(bgr, 1); }
+  // For an image decoded at 1/reduction of its size: min_face and detect_size keep meaning
+  // full-resolution pixels, and boxes are in the pixels of `bgr`.
+  virtual std::vector<Detection> detect_reduced(const cv::Mat& bgr, int reduction) = 0;
 };
 
 // Not thread-safe: OpenCV's detectors keep scratch buffers, so each worker makes its own.
@@ -43,6 +47,12 @@ std::filesystem::path find_cascade();
 // The YuNet model named by $MASKDETECT_YUNET_MODEL, else face_detection_yunet_2022mar.onnx in
 // ~/.local/share/maskdetect/models or the installed models folder; empty if absent.
 std::filesystem::path find_yunet_model();
+
+// The text of an OpenCV cascade XML cut after its first `stages` stages (all when it has no more).
+// A shortened cascade is more permissive: on masked faces the late stages, which insist on a
+// nose and a mouth, are the ones that fail. Throws SetupError when the text is not a cascade in
+// OpenCV's stage format.
+std::string truncate_cascade(const std::string& xml, int stages);
 
 // The factor that brings the longest side of `size` down to `detect_size` (1 when it fits).
 double detection_scale(cv::Size size, int detect_size);

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/core/types.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,9 +26,17 @@ struct EvalOptions {
   DetectorOptions detector;
   std::filesystem::path model;  // .onnx or its card; empty: find_default_model
   float threshold = 0.5F;
-  int threads = 0;        // 0: one per core; totals do not depend on it
-  std::size_t limit = 0;  // first N images of each set after the split; 0: all
+  std::optional<float> face_threshold;  // none: the model card's
+  int threads = 0;                      // 0: one per core; totals do not depend on it
+  std::size_t limit = 0;                // first N images of each set after the split; 0: all
+  // Score the faces of this report (maskdetect's report.json, or any JSON with files[].path and
+  // files[].faces[].box / .label) instead of running the detector: VOC sets only.
+  std::filesystem::path from_report;
 };
+
+// Faces per image file name from a report (see EvalOptions::from_report); the first entry of a
+// name wins. Throws SetupError when the file is unreadable or has no "files" list.
+std::map<std::string, std::vector<Face>> faces_from_report(const std::filesystem::path& report);
 
 // Prints a table per dataset to `out`, notes (unreadable images, ...) to `log`, writes
 // `json_out` and returns the same JSON. Throws SetupError (model, detector, dataset layout,

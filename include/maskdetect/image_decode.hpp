@@ -21,12 +21,21 @@ class InputError : public std::runtime_error {
 
 struct DecodeOptions {
   std::uint64_t max_pixels = 100'000'000;  // refuse larger images before decoding
+  // When > 0, a JPEG may be decoded at 1/2, 1/4 or 1/8 of its size (libjpeg scales while it
+  // decodes, far cheaper than decoding everything and resizing) as long as its longest side
+  // stays at least this long. For callers that never write the pixels back out.
+  int reduce_to = 0;
 };
 
 struct DecodedImage {
   cv::Mat bgr;                        // CV_8UC3
   std::vector<std::string> warnings;  // e.g. truncated file decoded partially
+  int reduction = 1;                  // bgr is the image at 1/reduction of its size
+  cv::Size original;                  // the image's size at full resolution, oriented as bgr
 };
+
+// The largest of 1, 2, 4, 8 that keeps the longest side of `size` at or above `reduce_to`.
+int jpeg_reduction(cv::Size size, int reduce_to);
 
 // Throws InputError with a clear reason (not an image, too large, cannot decode, ...).
 DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& info,

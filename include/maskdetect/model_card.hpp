@@ -14,12 +14,25 @@ struct ModelCard {
   std::filesystem::path card_path, onnx_path;
   std::string name, sha256;
   std::vector<std::string> labels;  // in output order
+  // Labels that say "this box is not a face" (the detector's false positives): such boxes are
+  // dropped rather than reported.
+  std::vector<std::string> reject_labels;
+  // A box is kept as a face when the probabilities of the other labels add up to at least this
+  // (the operating point chosen when the model was measured).
+  float face_threshold = 0.5F;
   int input_width = 0, input_height = 0;
   bool rgb = true;  // the network expects RGB (OpenCV decodes BGR)
   double scale = 1.0 / 255.0;
   std::array<double, 3> mean{0, 0, 0}, std{1, 1, 1};  // per channel, after scaling, network order
   bool outputs_logits = true;                         // else probabilities
   double crop_margin = 0;  // fraction of the box side added on every side
+  // Face-crop datasets were squashed to this square side before training saw them (0: never);
+  // eval repeats it so crop-set figures are comparable with the card's.
+  int crop_set_side = 0;
+
+  // The labels a reported face can have: labels without reject_labels.
+  std::vector<std::string> face_labels() const;
+  bool rejects(const std::string& label) const;
 };
 
 // Parses a card; `card_path` is used to resolve the ONNX file next to it. Throws SetupError.

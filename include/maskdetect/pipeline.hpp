@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,10 @@ struct PipelineOptions {
   std::vector<std::string> inputs;
   std::filesystem::path out_dir;
   DetectorOptions detector;
-  std::filesystem::path model;  // .onnx or its .json card
-  float threshold = 0.5F;       // P(mask) at or above which a face is "mask"
-  int threads = 0;              // 0: one per core
+  std::filesystem::path model;          // .onnx or its .json card
+  float threshold = 0.5F;               // P(mask) at or above which a face is "mask"
+  std::optional<float> face_threshold;  // P(face) below which a box is dropped; none: the card's
+  int threads = 0;                      // 0: one per core
   bool annotate = true;
   bool save_crops = false;
   std::uint64_t max_pixels = 100'000'000;

@@ -21,9 +21,10 @@ inline constexpr const char* kReportSchema = "maskdetect.report/1";
 struct RunInfo {
   std::string tool_version;
   std::string model_path, model_sha256;
-  std::vector<std::string> labels;
-  nlohmann::json params;   // detector and classifier parameters as given
-  std::string started_at;  // ISO 8601 UTC
+  std::vector<std::string> labels;       // the model's, in output order
+  std::vector<std::string> face_labels;  // those a reported face can have (no reject labels)
+  nlohmann::json params;                 // detector and classifier parameters as given
+  std::string started_at;                // ISO 8601 UTC
 };
 
 nlohmann::json to_json(const Face& face);
