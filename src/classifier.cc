@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <opencv2/core.hpp>
 
 #include "maskdetect/errors.hpp"
@@ -101,6 +102,44 @@ void assign_label(Face& face, const ModelCard& card, const std::vector<float>& p
   face.confidence = among_faces(best);
 }
 
+float face_probability(const Face& face, const ModelCard& card) {
+  double reject = 0;
+  for (const auto& r : card.reject_labels)
+    if (const auto it = face.scores.find(r); it != face.scores.end()) reject += it->second;
+  return static_cast<float>(1.0 - reject);
+}
+
+void suppress_overlaps(std::vector<Face>& faces, const ModelCard& card) {
+  std::vector<size_t> order(faces.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::vector<float> p(faces.size());
+  for (size_t i = 0; i < faces.size(); ++i) p[i] = face_probability(faces[i], card);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (p[a] != p[b]) return p[a] > p[b];
+    return faces[a].box.area() > faces[b].box.area();
+  });
+  std::vector<bool> keep(faces.size(), true);
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (!keep[order[i]]) continue;
+    const cv::Rect& a = faces[order[i]].box;
+    for (size_t j = i + 1; j < order.size(); ++j) {
+      const cv::Rect& b = faces[order[j]].box;
+      const double inter = (a & b).area();
+      if (inter <= 0) continue;
+      const double smaller = std::min(a.area(), b.area());
+      if (inter / (a.area() + b.area() - inter) > 0.3 || inter > 0.5 * smaller)
+        keep[order[j]] = false;
+    }
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    if (!keep[i]) continue;
+    if (k != i) faces[k] = std::move(faces[i]);
+    ++k;
+  }
+  faces.resize(k);
+}
+
 size_t Classifier::classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold,
                             float face_threshold) {
   std::vector<cv::Mat> crops;
@@ -109,11 +148,12 @@ size_t Classifier::classify(const cv::Mat& bgr, std::vector<Face>& faces, float 
   const auto probs = probabilities(crops);
   for (size_t i = 0; i < faces.size(); ++i)
     assign_label(faces[i], card_, probs[i], threshold, face_threshold);
+  const size_t before = faces.size();
+  suppress_overlaps(faces, card_);
   const auto rejected = std::remove_if(faces.begin(), faces.end(),
                                        [&](const Face& f) { return card_.rejects(f.label); });
-  const auto n = static_cast<size_t>(faces.end() - rejected);
   faces.erase(rejected, faces.end());
-  return n;
+  return before - faces.size();
 }
 
 }  // namespace maskdetect

@@ -79,6 +79,8 @@ class HaarDetector : public ScaledDetector {
       }
     } catch (const cv::Exception&) {
       ok = false;
+    } catch (const SetupError&) {  // not a cascade in the stage format truncate_cascade cuts
+      ok = false;
     }
     if (!ok || cascade_.empty())
       throw SetupError("Haar cascade " + path.string() +

@@ -23,8 +23,9 @@ class Classifier {
   std::vector<std::vector<float>> probabilities(const std::vector<cv::Mat>& crops);
 
   // Crops every face of `bgr`, classifies them in one batch and fills label, confidence and
-  // scores (see assign_label). Boxes the network rejects as not faces are removed; returns how
-  // many.
+  // scores (see assign_label). Boxes the network rejects as not faces are removed, and so are
+  // boxes that overlap a box more likely to be a face (see suppress_overlaps); returns how many
+  // were removed.
   size_t classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold,
                   float face_threshold);
 
@@ -38,6 +39,14 @@ class Classifier {
 
 // Detector boxes as faces still to be labelled by Classifier::classify.
 std::vector<Face> to_faces(const std::vector<Detection>& detections);
+
+// The probability that a classified box is a face: 1 - the scores of the card's reject labels.
+float face_probability(const Face& face, const ModelCard& card);
+
+// Permissive detectors put several boxes on one face (a cheek, the face, the head). Keeps, of
+// any two boxes with IoU > 0.3 or one covering more than half of the other, the one more likely
+// to be a face (then the larger); order is otherwise kept.
+void suppress_overlaps(std::vector<Face>& faces, const ModelCard& card);
 
 // Chooses the label for one box from its probabilities. P(face) is the sum over the face labels
 // (all but the card's reject_labels); below face_threshold the box gets the most likely reject
