@@ -22,6 +22,7 @@ maskdetect::DetectorOptions full_cascade() {
   o.cascade_stages = 0;
   o.min_neighbors = 5;
   o.min_face = 30;
+  o.detect_size = 0;
   return o;
 }
 
