@@ -7,11 +7,18 @@ shared machine hurts both sides alike; medians are printed.
 Needs Debian's /usr/bin/python3 with python3-opencv (the reference imports cv2).
 
 usage: bench/bench.py [--workload scenes|highres|scenes-x10|video|DIR] [--runs 3] [--limit N]
-                      [--binary build/maskdetect] [--only maskdetect|reference]
-                      [-- extra maskdetect options]
+                      [--settings reference|default] [--binary build/maskdetect]
+                      [--only maskdetect|reference] [-- extra maskdetect options]
+
+--settings reference (the default) gives maskdetect the reference's detector: the full frontal
+cascade, scale 1.1, 5 neighbours, 30 px, at full resolution. --settings default runs maskdetect
+with its own defaults (and the reference with its own, which are the same as above).
 
 Reported per side: photos (or frames) per second, CPU utilisation (user+sys over wall), peak
-resident memory, and for maskdetect the median per-stage milliseconds from its report.json.
+resident memory, for maskdetect the median per-stage milliseconds from its report.json, and for
+annotated workloads (scenes, highres, scenes-x10) the quality of the last run's report, scored by
+`maskdetect eval --from-report` against the annotations: face recall at IoU 0.3 and the F1 of
+"no_mask face found".
 """
 import argparse
 import json
@@ -31,6 +38,9 @@ WORKLOADS = {
     "highres": os.path.join(SHARED, "datasets", "highres-ilc2021", "images"),
     "video": os.path.join(SHARED, "fixtures", "video"),
 }
+# The reference pipeline's detector, as maskdetect options.
+REFERENCE_DETECTOR = ["--cascade-stages", "0", "--scale-factor", "1.1", "--min-neighbors", "5",
+                      "--min-face", "30", "--detect-size", "0"]
 
 
 def run_measured(cmd, log_path):
@@ -77,6 +87,30 @@ def count_items(report_path, side):
     return len(rep["files"]), rep
 
 
+def annotations_of(workload):
+    """The VOC folder whose annotations score a workload's reports, if it has one."""
+    src = WORKLOADS["scenes"] if workload == "scenes-x10" else WORKLOADS.get(workload, workload)
+    root = os.path.dirname(os.path.normpath(src))
+    return root if os.path.isdir(os.path.join(root, "annotations")) else None
+
+
+def quality(binary, model, dataset, report, limit, log_path):
+    """Face recall (IoU 0.3) and no_mask F1 of a report, from maskdetect eval --from-report."""
+    out = log_path + ".json"
+    cmd = [binary, "eval", dataset, "--from-report", report, "--model", model, "--json", out]
+    if limit:
+        cmd += ["--limit", str(limit)]
+    with open(log_path, "w") as log:
+        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+            sys.exit(f"bench: {' '.join(cmd)} failed; see {log_path}")
+    with open(out) as f:
+        d = json.load(f)["datasets"][0]
+    rec = d["detection"]["iou_0.3"]["recall"]
+    return {"images": d["images"], "recall": rec["all"], "recall_with_mask": rec.get("with_mask"),
+            "recall_without_mask": rec.get("without_mask"),
+            "precision": d["detection"]["iou_0.3"]["precision"], "no_mask_f1": d["no_mask_found"]["f1"]}
+
+
 def stage_medians(rep):
     stages = {}
     for f in rep.get("files", []):
@@ -94,9 +128,8 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "maskdetect"))
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "mask_mobilenetv2.onnx"))
     ap.add_argument("--only", choices=["maskdetect", "reference"])
-    ap.add_argument("--scale-factor", default="1.1")
-    ap.add_argument("--min-neighbors", default="5")
-    ap.add_argument("--min-face", default="30")
+    ap.add_argument("--settings", choices=["reference", "default"], default="reference",
+                    help="maskdetect's detector: the reference's, or maskdetect's own defaults")
     ap.add_argument("--keep", action="store_true", help="keep the output folders")
     ap.add_argument("extra", nargs="*", help="extra maskdetect options (after --)")
     a = ap.parse_args()
@@ -106,7 +139,7 @@ def main():
     inp = card["input"]
     tmp = tempfile.mkdtemp(prefix="maskdetect-bench-")
     src = make_input(a.workload, a.limit, tmp)
-    det = ["--scale-factor", a.scale_factor, "--min-neighbors", a.min_neighbors, "--min-face", a.min_face]
+    det = REFERENCE_DETECTOR if a.settings == "reference" else []
     sides = {
         "maskdetect": lambda out: [a.binary, "--input", src, "--out", out, "--model", a.model,
                                    "--no-progress", "--quiet", *det, *a.extra],
@@ -115,12 +148,13 @@ def main():
                                   "--mean", ",".join(map(str, inp["mean"])),
                                   "--std", ",".join(map(str, inp["std"])),
                                   *([] if inp.get("channel_order", "RGB") == "RGB" else ["--bgr"]),
-                                  "--labels", ",".join(card["labels"]), *det],
+                                  "--labels", ",".join(card["labels"])],
     }
     if a.only:
         sides = {a.only: sides[a.only]}
     results = {k: [] for k in sides}
-    print(f"workload {a.workload}: {src}  runs {a.runs}  model {a.model}", flush=True)
+    print(f"workload {a.workload}: {src}  runs {a.runs}  model {a.model}  settings {a.settings}",
+          flush=True)
     for run in range(a.runs):
         for side, make_cmd in sides.items():
             out = os.path.join(tmp, f"{side}-{run}")
@@ -147,6 +181,16 @@ def main():
         print(line)
     if len(med) == 2:
         print(f"  ratio maskdetect / reference: {med['maskdetect']['rate'] / med['reference']['rate']:.2f}x")
+    dataset = annotations_of(a.workload)
+    if dataset:
+        print(f"\nquality of the last run's report against {dataset} (maskdetect eval --from-report)")
+        for side in results:
+            out = os.path.join(tmp, f"{side}-{a.runs - 1}")
+            q = quality(a.binary, a.model, dataset, os.path.join(out, "report.json"),
+                        a.limit, out + ".eval.log")
+            print(f"  {side:10s} {q['images']} photos  face recall {q['recall']:.3f} (with_mask "
+                  f"{q['recall_with_mask']:.3f}, without_mask {q['recall_without_mask']:.3f})  "
+                  f"precision {q['precision']:.3f}  no_mask F1 {q['no_mask_f1']:.3f}")
     print(f"\noutputs in {tmp}" if a.keep else "")
     if not a.keep:
         shutil.rmtree(tmp, ignore_errors=True)
