@@ -159,44 +159,84 @@ json to_json(const FileResult& file) { return file_json(file); }
 json to_json(const std::string& path, const FrameRecord& frame) { return frame_json(path, frame); }
 json to_json(const RunSummary& summary) { return summary_json(summary); }
 
-void write_file_atomically(const fs::path& path, const std::string& content) {
-  const fs::path tmp = temp_sibling(path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) fail("write", path, errno);
-  const char* p = content.data();
-  std::size_t left = content.size();
-  int err = 0;
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
+namespace {
+
+// A file written under a temporary name beside its final one and renamed into place when
+// complete, so readers never see half a report.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const fs::path& path) : path_(path), tmp_(temp_sibling(path)) {
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0) fail("write", path_, errno);
+  }
+  ~AtomicFile() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      ::unlink(tmp_.c_str());
     }
-    p += n;
-    left -= static_cast<std::size_t>(n);
   }
-  // Without fsync a crash soon after the rename can leave an empty file under the final name,
-  // which is exactly what the temporary is meant to prevent.
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    ::unlink(tmp.c_str());
-    fail("write", path, err);
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view text) {
+    while (err_ == 0 && !text.empty()) {
+      const ssize_t n = ::write(fd_, text.data(), text.size());
+      if (n < 0) {
+        if (errno != EINTR) err_ = errno;
+        continue;
+      }
+      text.remove_prefix(static_cast<std::size_t>(n));
+    }
   }
+
+  void commit() {
+    // Without fsync a crash soon after the rename can leave an empty file under the final name,
+    // which is exactly what the temporary is meant to prevent.
+    if (err_ == 0 && ::fsync(fd_) != 0) err_ = errno;
+    if (::close(fd_) != 0 && err_ == 0) err_ = errno;
+    fd_ = -1;
+    if (err_ == 0 && std::rename(tmp_.c_str(), path_.c_str()) != 0) err_ = errno;
+    if (err_ != 0) {
+      ::unlink(tmp_.c_str());
+      fail("write", path_, err_);
+    }
+  }
+
+ private:
+  fs::path path_, tmp_;
+  int fd_ = -1, err_ = 0;
+};
+
+}  // namespace
+
+void write_file_atomically(const fs::path& path, const std::string& content) {
+  AtomicFile f(path);
+  f.write(content);
+  f.commit();
 }
 
 // ---- report.json ----
 
 JsonReport::JsonReport(fs::path path, RunInfo info)
-    : path_(std::move(path)), info_(std::move(info)) {}
+    : path_(std::move(path)), spool_path_(temp_sibling(path_)), info_(std::move(info)) {
+  spool_.open(spool_path_, std::ios::binary | std::ios::trunc);
+  if (!spool_)
+    throw SetupError("cannot write " + spool_path_.string() + ": " + std::strerror(errno) +
+                     "; check the output folder is writable");
+}
 
-// Entries are kept as their compact text: a parsed object costs several times more memory, and
-// a folder of a million photos must not need gigabytes to report on.
-void JsonReport::add(const FileResult& file) { files_.emplace_back(dump(file_json(file))); }
+JsonReport::~JsonReport() {
+  spool_.close();
+  std::error_code ec;
+  fs::remove(spool_path_, ec);
+}
 
-void JsonReport::write(const RunSummary& summary) const {
+void JsonReport::add(const FileResult& file) {
+  spool_ << dump(file_json(file)) << '\n';
+  ++entries_;
+}
+
+void JsonReport::write(const RunSummary& summary) {
   ojson s = summary_json(summary);
   // RunSummary learns labels only from faces; a label with no face must still read 0 so
   // consumers can index by_label without checking for absence.
@@ -213,17 +253,25 @@ void JsonReport::write(const RunSummary& summary) const {
       {"summary", std::move(s)}};
   // Pretty-printed, except that each file entry takes one line: readable, and a grep or a diff
   // lines up with files.
-  std::string text = dump(head, 2);
+  const std::string text = dump(head, 2);
   const std::string slot = "\n  \"files\": []";
   const std::size_t at = text.find(slot);
-  std::string files = "\n  \"files\": [";
-  for (std::size_t i = 0; i < files_.size(); ++i) {
-    files += i == 0 ? "\n    " : ",\n    ";
-    files += files_[i].get_ref<const std::string&>();
+  spool_.flush();
+  if (!spool_) fail("write", spool_path_, errno != 0 ? errno : EIO);
+  std::ifstream entries(spool_path_, std::ios::binary);
+  AtomicFile out(path_);
+  out.write(std::string_view(text).substr(0, at));
+  out.write("\n  \"files\": [");
+  std::size_t n = 0;
+  for (std::string line; n < entries_ && std::getline(entries, line); ++n) {
+    out.write(n == 0 ? "\n    " : ",\n    ");
+    out.write(line);
   }
-  files += files_.empty() ? "]" : "\n  ]";
-  text.replace(at, slot.size(), files);
-  write_file_atomically(path_, text + "\n");
+  if (n != entries_) fail("read back", spool_path_, EIO);
+  out.write(entries_ == 0 ? "]" : "\n  ]");
+  out.write(std::string_view(text).substr(at + slot.size()));
+  out.write("\n");
+  out.commit();
 }
 
 // ---- report.csv ----

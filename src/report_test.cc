@@ -230,7 +230,8 @@ TEST_CASE("report.json holds the run, every file and a summary with every label"
   report.write(only_errors);
   j = json::parse(read_text(path));
   CHECK(j.at("summary").at("by_label") == json{{"mask", 0}, {"no_mask", 0}});
-  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
+  // Besides report.json only the report's own hidden spool of entries is there.
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 2);
 
   JsonReport empty(dir.path() / "empty.json", run_info());
   empty.write(RunSummary{});
@@ -522,4 +523,26 @@ TEST_CASE("the JSONL schema's definitions are the report schema's", "[report][sc
   const json jsonl = json::parse(read_text(docs / "jsonl.schema.json"));
   CHECK(jsonl.at("$defs") == report.at("$defs"));
   CHECK(jsonl.at("$schema") == report.at("$schema"));
+}
+
+TEST_CASE("report.json entries wait on disk, not in memory, and the spool goes with the report",
+          "[report]") {
+  TempDir dir;
+  {
+    JsonReport report(dir.path() / "report.json", run_info());
+    RunSummary s;
+    for (int i = 0; i < 1000; ++i) {
+      const FileResult r = image("p" + std::to_string(i) + ".jpg", {face("mask", 0.9F)});
+      report.add(r);
+      s.add(r);
+    }
+    std::uintmax_t spooled = 0;
+    for (const auto& e : fs::directory_iterator(dir.path())) spooled += fs::file_size(e.path());
+    CHECK(spooled > 1000 * 50);  // the entries are already on disk
+    report.write(s);
+    const json j = json::parse(read_text(dir.path() / "report.json"));
+    REQUIRE(j.at("files").size() == 1000);
+    CHECK(j["files"][999]["path"] == "p999.jpg");
+  }
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
 }

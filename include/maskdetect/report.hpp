@@ -38,16 +38,23 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 
 // report.json: the whole run, rewritten atomically by write() (called at the end, and on
 // interruption, so it is always valid JSON).
+// report.json. Entries are spooled, as compact one-line text, to a hidden file beside the
+// report as they arrive, so memory does not grow with the number of inputs; write() streams
+// them into the final file.
 class JsonReport {
  public:
-  JsonReport(std::filesystem::path path, RunInfo info);
+  JsonReport(std::filesystem::path path, RunInfo info);  // throws SetupError if unwritable
+  ~JsonReport();
+  JsonReport(const JsonReport&) = delete;
+  JsonReport& operator=(const JsonReport&) = delete;
   void add(const FileResult& file);
-  void write(const RunSummary& summary) const;
+  void write(const RunSummary& summary);
 
  private:
-  std::filesystem::path path_;
+  std::filesystem::path path_, spool_path_;
   RunInfo info_;
-  std::vector<nlohmann::json> files_;
+  std::ofstream spool_;
+  std::size_t entries_ = 0;
 };
 
 // report.csv: one row per face (image or video frame) and one row for every file with no face
