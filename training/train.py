@@ -121,6 +121,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scene-weight", type=float, default=3.0,
                     help="how much more often a scene face is drawn than a crop-set image")
+    ap.add_argument("--label-smoothing", type=float, default=0.05)
     ap.add_argument("--not-face-share", type=float, default=0.3,
                     help="fraction of each batch drawn from the not_face boxes")
     a = ap.parse_args()
@@ -151,7 +152,7 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=4e-5)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.epochs * steps,
                                                 pct_start=0.15)
-    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.05)
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=a.label_smoothing)
     best, history, t_start = -1.0, [], time.time()
     for epoch in range(a.epochs):
         model.train()
