@@ -71,7 +71,7 @@ ModelCard parse_model_card(const json& j, const fs::path& card_path) {
   } catch (const SetupError& e) {
     throw SetupError("model card " + card_path.string() + ": " + e.what() + "; " + kFix);
   }
-  if (c.labels.size() - c.reject_labels.size() < 2 || c.input_width <= 0 || c.input_height <= 0)
+  if (c.face_labels().size() < 2 || c.input_width <= 0 || c.input_height <= 0)
     throw SetupError("model card " + card_path.string() +
                      " needs at least two face labels and a positive input size; " + kFix);
   for (double s : c.std)

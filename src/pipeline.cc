@@ -125,7 +125,7 @@ class Run {
   std::ostream& log_;
 
   ModelCard card_;
-  float face_threshold_ = 0.5F;  // the option's, else the card's
+  float face_threshold_ = 0;  // set by setup(): the option's, else the card's
   std::vector<Worker> workers_;
   std::unique_ptr<JsonReport> json_;
   std::unique_ptr<CsvReport> csv_;
@@ -398,8 +398,7 @@ void Run::process_image(Worker& w, Task& t) {
   w.classifier->classify(img.bgr, r.faces, o_.threshold, face_threshold_);
   r.timing_ms.classify = ms_since(t0);
   if (const int f = img.reduction; f > 1)
-    for (Face& face : r.faces)
-      face.box = cv::Rect(face.box.x * f, face.box.y * f, face.box.width * f, face.box.height * f);
+    for (Face& face : r.faces) face.box = cv::Rect(face.box.tl() * f, face.box.size() * f);
 
   t0 = Clock::now();
   if (o_.save_crops) save_crops(*w.classifier, img.bgr, r.faces, t.input.out_rel, "");
