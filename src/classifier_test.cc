@@ -79,7 +79,7 @@ TEST_CASE("classify drops the boxes the network calls not a face", "[classifier]
   REQUIRE(c.card().reject_labels == std::vector<std::string>{"not_face"});
   cv::Mat img(400, 400, CV_8UC3, cv::Scalar(128, 128, 128));
   std::vector<maskdetect::Face> faces{{cv::Rect(100, 100, 120, 120), std::nullopt, {}, 0.F, {}}};
-  CHECK(c.classify(img, faces, 0.5F, c.card().face_threshold) == 1);
+  CHECK(c.classify(img, faces, 0.5F, c.card().face_threshold("haar")) == 1);
   CHECK(faces.empty());
 }
 

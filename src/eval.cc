@@ -1042,7 +1042,7 @@ json run_eval(const EvalOptions& o, std::ostream& out, std::ostream& log) {
       throw SetupError("cannot write " + o.json_out.string() + "; check the folder exists");
   }
   const ModelCard card = load_model_card(o.model.empty() ? find_default_model({}) : o.model);
-  const float face_threshold = o.face_threshold.value_or(card.face_threshold);
+  const float face_threshold = o.face_threshold.value_or(card.face_threshold(o.detector.engine));
   const int threads = o.threads > 0
                           ? o.threads
                           : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));

@@ -37,7 +37,8 @@ void add_face_threshold_option(CLI::App& app, std::optional<float>& face_thresho
   app.add_option_function<float>(
          "--face-threshold", [&face_threshold](float v) { face_threshold = v; },
          "Detector boxes the classifier gives P(face) below this are dropped as not faces "
-         "(P(face) = 1 - P(not_face)) [default: the model card's face_threshold]")
+         "(P(face) = 1 - P(not_face)) [default: the model card's face_threshold for the "
+         "chosen --detector]")
       ->check(CLI::Range(0.0, 1.0));
 }
 

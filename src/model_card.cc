@@ -36,6 +36,12 @@ std::vector<std::string> ModelCard::face_labels() const {
   return out;
 }
 
+float ModelCard::face_threshold(const std::string& detector) const {
+  if (auto it = face_thresholds.find(detector); it != face_thresholds.end()) return it->second;
+  if (auto it = face_thresholds.find(""); it != face_thresholds.end()) return it->second;
+  return 0.5F;
+}
+
 bool ModelCard::rejects(const std::string& label) const {
   return std::find(reject_labels.begin(), reject_labels.end(), label) != reject_labels.end();
 }
@@ -49,7 +55,18 @@ ModelCard parse_model_card(const json& j, const fs::path& card_path) {
     c.sha256 = j.value("sha256", "");
     c.labels = j.at("labels").get<std::vector<std::string>>();
     c.reject_labels = j.value("reject_labels", std::vector<std::string>{});
-    c.face_threshold = j.value("face_threshold", 0.5F);
+    if (j.contains("face_threshold")) {
+      // A number applies to every detector (stored under ""); an object names them.
+      const json& t = j["face_threshold"];
+      if (t.is_number())
+        c.face_thresholds[""] = t.get<float>();
+      else
+        c.face_thresholds = t.get<std::map<std::string, float>>();
+      for (const auto& [detector, v] : c.face_thresholds)
+        if (!(v >= 0 && v <= 1))
+          throw SetupError("face_threshold" + (detector.empty() ? "" : "." + detector) +
+                           " must be between 0 and 1");
+    }
     for (const auto& r : c.reject_labels)
       if (std::find(c.labels.begin(), c.labels.end(), r) == c.labels.end())
         throw SetupError("reject_labels names '" + r + "', which is not one of labels");

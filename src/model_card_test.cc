@@ -67,6 +67,26 @@ TEST_CASE("reject_labels name the labels that mean no face", "[model_card]") {
   CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/card.json"), maskdetect::SetupError);
 }
 
+TEST_CASE("face_threshold is one number or one per detector", "[model_card]") {
+  json j = minimal_card();
+  CHECK(maskdetect::parse_model_card(j, "/m/c.json").face_threshold("haar") == 0.5F);
+  j["face_threshold"] = 0.9;
+  const auto one = maskdetect::parse_model_card(j, "/m/c.json");
+  CHECK(one.face_threshold("haar") == Approx(0.9));
+  CHECK(one.face_threshold("yunet") == Approx(0.9));
+  j["face_threshold"] = {{"haar", 0.97}, {"yunet", 0.75}};
+  const auto per = maskdetect::parse_model_card(j, "/m/c.json");
+  CHECK(per.face_threshold("haar") == Approx(0.97));
+  CHECK(per.face_threshold("yunet") == Approx(0.75));
+  // A detector the card does not name gets the permissive default, not another detector's value.
+  CHECK(per.face_threshold("other") == 0.5F);
+  j["face_threshold"] = {{"haar", 1.5}};
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"),
+                    Catch::Contains("face_threshold.haar"));
+  j["face_threshold"] = "high";
+  CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/c.json"), maskdetect::SetupError);
+}
+
 TEST_CASE("a malformed model card is a setup error naming the card", "[model_card]") {
   json j = minimal_card();
   j.erase("labels");

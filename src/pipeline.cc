@@ -147,7 +147,7 @@ class Run {
 
 void Run::setup() {
   card_ = load_model_card(o_.model);
-  face_threshold_ = o_.face_threshold.value_or(card_.face_threshold);
+  face_threshold_ = o_.face_threshold.value_or(card_.face_threshold(o_.detector.engine));
   const int threads =
       o_.threads > 0 ? o_.threads : std::max(1U, std::thread::hardware_concurrency());
   // Parallelism comes from processing several images at once; OpenCV's own threads on top

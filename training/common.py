@@ -13,9 +13,10 @@ INCORRECT = 3  # with_incorrect_mask: kept out of training, measured apart
 SOURCE_LABELS = {"with_mask": 0, "without_mask": 1, "with_incorrect_mask": INCORRECT,
                  "mask_weared_incorrect": INCORRECT}
 SOURCES = ["crops-chandrikadeb7", "crops-facemask12k", "scenes-ilc2021"]
-# A box is a face when P(face) = 1 - P(not_face) reaches this: chosen with maskdetect eval on the
-# validation part of scenes-ilc2021 (training/README.md), written into the model card.
-FACE_THRESHOLD = 0.97
+# A box is a face when P(face) = 1 - P(not_face) reaches this, per detector: chosen with maskdetect
+# eval on the validation part of scenes-ilc2021 (training/README.md), written into the model card.
+# YuNet's boxes are faces far more often than the cut Haar cascade's, so they need less proof.
+FACE_THRESHOLDS = {"haar": 0.97, "yunet": 0.75}
 INPUT_SIZE = 112
 WIDTH_MULT = 0.5
 MARGIN = 0.15  # crop margin the tool applies around detector boxes (see crop_region)

@@ -19,7 +19,7 @@ import numpy as np
 import onnx
 import torch
 
-from common import (FACE_THRESHOLD, INCORRECT, INPUT_SIZE, LABELS, MARGIN, MEAN, NOT_FACE, SOURCES, SPLIT_RULE, STD,
+from common import (FACE_THRESHOLDS, INCORRECT, INPUT_SIZE, LABELS, MARGIN, MEAN, NOT_FACE, SOURCES, SPLIT_RULE, STD,
                     STORE, WIDTH_MULT)
 from train import SCENES, eval_view, make_model, predict, to_tensor
 
@@ -166,7 +166,7 @@ def main():
         "size_bytes": os.path.getsize(onnx_path),
         "labels": LABELS,
         "reject_labels": [LABELS[NOT_FACE]],
-        "face_threshold": FACE_THRESHOLD,
+        "face_threshold": FACE_THRESHOLDS,
         "input": {"name": "input", "width": INPUT_SIZE, "height": INPUT_SIZE, "channel_order": "RGB",
                   "layout": "NCHW", "scale": 1 / 255.0, "mean": MEAN, "std": STD,
                   "formula": "(pixel * scale - mean) / std, per channel, after BGR->RGB"},

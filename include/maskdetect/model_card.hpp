@@ -4,6 +4,7 @@
 
 #include <array>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
@@ -18,8 +19,10 @@ struct ModelCard {
   // dropped rather than reported.
   std::vector<std::string> reject_labels;
   // A box is kept as a face when the probabilities of the other labels add up to at least this
-  // (the operating point chosen when the model was measured).
-  float face_threshold = 0.5F;
+  // operating point, chosen when the model was measured. It depends on the detector: YuNet's boxes
+  // are faces far more often than the permissive Haar cascade's, so they need less proof. The card
+  // gives one number for all detectors or one per detector name.
+  std::map<std::string, float> face_thresholds;
   int input_width = 0, input_height = 0;
   bool rgb = true;  // the network expects RGB (OpenCV decodes BGR)
   double scale = 1.0 / 255.0;
@@ -33,6 +36,8 @@ struct ModelCard {
   // The labels a reported face can have: labels without reject_labels.
   std::vector<std::string> face_labels() const;
   bool rejects(const std::string& label) const;
+  // The operating point for boxes from `detector` ("haar", "yunet"); 0.5 when the card has none.
+  float face_threshold(const std::string& detector) const;
 };
 
 // Parses a card; `card_path` is used to resolve the ONNX file next to it. Throws SetupError.
