@@ -1,5 +1,8 @@
 // The maskdetect command line: parses options and hands them to the pipeline. Nothing else.
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -87,6 +90,12 @@ void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // Decoded photos take megabytes each and are freed by the worker thread that made them. After
+  // the first such free glibc raises its mmap threshold and serves later photos from per-thread
+  // arenas that keep the pages: on highres-ilc2021, 384 MB peak instead of 318 MB.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   using maskdetect::PipelineOptions;
   PipelineOptions o;
   std::string model;
