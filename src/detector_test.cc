@@ -51,11 +51,7 @@ TEST_CASE("a missing or corrupt cascade is a setup error naming the file", "[det
 }
 
 TEST_CASE("YuNet finds masked faces the cascade misses", "[detector][yunet]") {
-  const auto model = maskdetect::testing::shared_dir() / "models/face_detection_yunet_2022mar.onnx";
-  if (!std::filesystem::exists(model)) {
-    WARN("SKIPPED: " << model << " is absent");
-    std::exit(4);
-  }
+  const auto model = maskdetect::testing::shared_file("models/face_detection_yunet_2022mar.onnx");
   maskdetect::DetectorOptions o;
   o.engine = "yunet";
   o.model = model;

@@ -173,29 +173,23 @@ void Run::setup() {
   info.labels = card_.labels;
   info.face_labels = card_.face_labels();
   info.started_at = utc_now();
-  info.params = {{"detector", o_.detector.engine},
-                 {"cascade", o_.detector.engine == "haar"
-                                 ? (o_.detector.cascade.empty() ? find_cascade().string()
-                                                                : o_.detector.cascade.string())
-                                 : std::string()},
-                 {"scale_factor", o_.detector.scale_factor},
-                 {"min_neighbors", o_.detector.min_neighbors},
-                 {"cascade_stages", o_.detector.cascade_stages},
-                 {"min_face", o_.detector.min_face},
-                 {"detect_size", o_.detector.detect_size},
+  const DetectorOptions& d = o_.detector;
+  info.params = {{"detector", d.engine},
+                 {"min_face", d.min_face},
+                 {"detect_size", d.detect_size},
                  {"threshold", o_.threshold},
                  {"face_threshold", face_threshold_},
                  {"max_pixels", o_.max_pixels},
                  {"annotate", o_.annotate},
                  {"threads", threads}};
-  if (o_.detector.engine == "yunet") {
-    info.params["detector_model"] =
-        (o_.detector.model.empty() ? find_yunet_model() : o_.detector.model).string();
-    info.params["detector_score"] = o_.detector.score_threshold;
-    info.params.erase("cascade");
-    info.params.erase("scale_factor");
-    info.params.erase("min_neighbors");
-    info.params.erase("cascade_stages");
+  if (d.engine == "yunet") {
+    info.params["detector_model"] = (d.model.empty() ? find_yunet_model() : d.model).string();
+    info.params["detector_score"] = d.score_threshold;
+  } else {
+    info.params["cascade"] = (d.cascade.empty() ? find_cascade() : d.cascade).string();
+    info.params["scale_factor"] = d.scale_factor;
+    info.params["min_neighbors"] = d.min_neighbors;
+    info.params["cascade_stages"] = d.cascade_stages;
   }
   json_ = std::make_unique<JsonReport>(o_.out_dir / "report.json", info);
   csv_ = std::make_unique<CsvReport>(o_.out_dir / "report.csv");

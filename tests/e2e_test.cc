@@ -85,13 +85,8 @@ json run_on(const fs::path& input, const TempDir& out, const std::string& option
 }
 
 std::string yunet_options() {
-  const fs::path model =
-      maskdetect::testing::shared_dir() / "models" / "face_detection_yunet_2022mar.onnx";
-  if (!fs::exists(model)) {
-    WARN("SKIPPED: " << model << " is absent");
-    std::exit(4);
-  }
-  return "--detector yunet --detector-model " + q(model);
+  return "--detector yunet --detector-model " +
+         q(maskdetect::testing::shared_file("models/face_detection_yunet_2022mar.onnx"));
 }
 
 // Photos of masked people with at least one face, after checking every face found is "mask".

@@ -18,15 +18,17 @@ fs::path shared_dir() {
   return MASKDETECT_SHARED_DIR;
 }
 
-fs::path fixture(const std::string& relative) {
-  fs::path p = shared_dir() / "fixtures" / relative;
+fs::path shared_file(const std::string& relative) {
+  fs::path p = shared_dir() / relative;
   if (!fs::exists(p)) {
-    WARN("SKIPPED: fixture " << p << " is absent (set MASKDETECT_SHARED_DIR)");
+    WARN("SKIPPED: " << p << " is absent (set MASKDETECT_SHARED_DIR)");
     // Catch2 v2 has no SKIP; the CTest registration treats exit code 4 as skipped.
     std::exit(4);
   }
   return p;
 }
+
+fs::path fixture(const std::string& relative) { return shared_file("fixtures/" + relative); }
 
 fs::path source_dir() { return MASKDETECT_SOURCE_DIR; }
 fs::path binary() { return MASKDETECT_BINARY; }

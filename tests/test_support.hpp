@@ -8,7 +8,9 @@ namespace maskdetect::testing {
 
 // ../shared beside the repository (set at configure time; MASKDETECT_SHARED_DIR overrides).
 std::filesystem::path shared_dir();
-// A path under ../shared/fixtures; the test is skipped visibly (not passed) when it is absent.
+// A path under ../shared; the test is skipped visibly (not passed) when it is absent.
+std::filesystem::path shared_file(const std::string& relative);
+// The same under ../shared/fixtures.
 std::filesystem::path fixture(const std::string& relative);
 std::filesystem::path source_dir();
 std::filesystem::path binary();

@@ -36,11 +36,10 @@ nlohmann::json to_json(const RunSummary& summary);
 // half-written file. Throws std::runtime_error naming the file on failure.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
-// report.json: the whole run, rewritten atomically by write() (called at the end, and on
-// interruption, so it is always valid JSON).
-// report.json. Entries are spooled, as compact one-line text, to a hidden file beside the
-// report as they arrive, so memory does not grow with the number of inputs; write() streams
-// them into the final file.
+// report.json: the whole run, written atomically by write() (called at the end, and on
+// interruption, so it is always valid JSON). Entries are spooled, as compact one-line text, to a
+// hidden file beside the report as they arrive, so memory does not grow with the number of
+// inputs; write() streams them into the final file.
 class JsonReport {
  public:
   JsonReport(std::filesystem::path path, RunInfo info);  // throws SetupError if unwritable
