@@ -4,3 +4,5 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(Threads REQUIRED)
+find_package(TBB REQUIRED)         # libtbb-dev: the ordered parallel pipeline
+find_package(pugixml REQUIRED)     # libpugixml-dev: PASCAL VOC annotations

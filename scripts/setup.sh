@@ -26,9 +26,12 @@ packages=(
   build-essential cmake pkg-config git
   libopencv-dev opencv-data        # dnn, objdetect, imgcodecs, videoio; the Haar cascades
   libcli11-dev nlohmann-json3-dev libssl-dev
+  libtbb-dev                       # oneTBB: the ordered parallel pipeline
+  libpugixml-dev                   # PASCAL VOC annotations for maskdetect eval
   catch2                           # v2, catch2/catch.hpp
   python3 python3-jsonschema       # the end-to-end tests validate report.json against its schema
   ffmpeg                           # ffprobe, used by tests to inspect written videos
+  clang libfuzzer-14-dev libclang-rt-14-dev  # the fuzz targets and their CI smoke run
 )
 if [ "$with_training" = 1 ]; then
   packages+=(python3-torch python3-torchvision python3-onnx python3-opencv python3-numpy)

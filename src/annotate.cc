@@ -13,9 +13,9 @@ const cv::Scalar kGreen(0, 200, 0);
 const cv::Scalar kRed(0, 0, 230);
 const cv::Scalar kAmber(0, 190, 255);
 
-cv::Scalar colour_for(const std::string& label) {
-  if (label == "mask") return kGreen;
-  if (label == "no_mask") return kRed;
+cv::Scalar colour_for(const std::string& label, const ModelCard& card) {
+  if (label == card.masked_label) return kGreen;
+  if (label == card.unmasked_label) return kRed;
   return kAmber;
 }
 
@@ -32,7 +32,7 @@ std::string caption(const Face& f) {
 
 }  // namespace
 
-void annotate(cv::Mat& bgr, const std::vector<Face>& faces) {
+void annotate(cv::Mat& bgr, const std::vector<Face>& faces, const ModelCard& card) {
   if (bgr.empty() || faces.empty()) return;
   const cv::Rect image(0, 0, bgr.cols, bgr.rows);
   const int side = std::min(bgr.cols, bgr.rows);
@@ -48,7 +48,7 @@ void annotate(cv::Mat& bgr, const std::vector<Face>& faces) {
     // is closed and its label lands inside the picture. Nothing visible, nothing drawn.
     const cv::Rect box = f.box & image;
     if (box.empty()) continue;
-    const cv::Scalar colour = colour_for(f.label);
+    const cv::Scalar colour = colour_for(f.label, card);
     cv::rectangle(bgr, box, colour, thickness, cv::LINE_8);
 
     const std::string text = caption(f);

@@ -20,6 +20,11 @@ cv::Vec3b at(const cv::Mat& m, int x, int y) { return m.at<cv::Vec3b>(y, x); }
 
 const cv::Vec3b kGrey(90, 90, 90);
 
+// A card with the default roles: "mask" is masked, "no_mask" unmasked.
+void annotate(cv::Mat& bgr, const std::vector<Face>& faces) {
+  maskdetect::annotate(bgr, faces, ModelCard{});
+}
+
 }  // namespace
 
 TEST_CASE("a mask face gets a green box and other pixels stay as they were", "[annotate]") {

@@ -92,10 +92,11 @@ void assign_label(Face& face, const ModelCard& card, const std::vector<float>& p
   };
   size_t best = n;
   for (size_t k = 0; k < n; ++k)
-    if (labels[k] == "mask" && among_faces(k) >= threshold) best = k;
+    if (labels[k] == card.masked_label && among_faces(k) >= threshold) best = k;
   if (best == n) {
     for (size_t k = 0; k < n; ++k)
-      if (labels[k] != "mask" && !card.rejects(labels[k]) && (best == n || probs[k] > probs[best]))
+      if (labels[k] != card.masked_label && !card.rejects(labels[k]) &&
+          (best == n || probs[k] > probs[best]))
         best = k;
   }
   face.label = labels[best];

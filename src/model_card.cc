@@ -46,6 +46,31 @@ bool ModelCard::rejects(const std::string& label) const {
   return std::find(reject_labels.begin(), reject_labels.end(), label) != reject_labels.end();
 }
 
+namespace {
+
+// Cards written before "roles" existed used the names "mask" and "no_mask"; they keep working.
+void read_roles(const json& j, ModelCard& c) {
+  const json roles = j.value("roles", json::object());
+  c.masked_label = roles.value("masked", std::string("mask"));
+  c.unmasked_label = roles.value("unmasked", std::string("no_mask"));
+  c.ground_truth = roles.value(
+      "ground_truth", std::map<std::string, std::string>{{"with_mask", c.masked_label},
+                                                         {"without_mask", c.unmasked_label}});
+  const auto is_face_label = [&](const std::string& l) {
+    return std::find(c.labels.begin(), c.labels.end(), l) != c.labels.end() && !c.rejects(l);
+  };
+  if (!is_face_label(c.masked_label))
+    throw SetupError("roles.masked names '" + c.masked_label + "', which is not a face label");
+  if (!is_face_label(c.unmasked_label))
+    throw SetupError("roles.unmasked names '" + c.unmasked_label + "', which is not a face label");
+  for (const auto& [cls, label] : c.ground_truth)
+    if (!is_face_label(label))
+      throw SetupError("roles.ground_truth." + cls + " names '" + label +
+                       "', which is not a face label");
+}
+
+}  // namespace
+
 ModelCard parse_model_card(const json& j, const fs::path& card_path) {
   ModelCard c;
   c.card_path = card_path;
@@ -70,6 +95,7 @@ ModelCard parse_model_card(const json& j, const fs::path& card_path) {
     for (const auto& r : c.reject_labels)
       if (std::find(c.labels.begin(), c.labels.end(), r) == c.labels.end())
         throw SetupError("reject_labels names '" + r + "', which is not one of labels");
+    read_roles(j, c);
     const json& in = j.at("input");
     c.input_width = in.at("width").get<int>();
     c.input_height = in.at("height").get<int>();

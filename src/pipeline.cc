@@ -402,7 +402,7 @@ void Run::process_image(Worker& w, Task& t) {
       r.warnings.push_back("annotated image not written: " + out.string() +
                            " would overwrite the input");
     } else {
-      annotate(img.bgr, r.faces);
+      annotate(img.bgr, r.faces, card_);
       ensure_parent(out);
       bool ok = false;
       try {
@@ -429,7 +429,7 @@ void Run::process_frame(Worker& w, Task& t) {
   if (o_.save_crops)
     save_crops(*w.classifier, t.frame, t.record.faces, t.video->out_rel,
                ".frame" + std::to_string(t.record.index));
-  if (o_.annotate) annotate(t.frame, t.record.faces);
+  if (o_.annotate) annotate(t.frame, t.record.faces, card_);
   t.times.write = ms_since(t0);
 }
 

@@ -166,6 +166,9 @@ def main():
         "size_bytes": os.path.getsize(onnx_path),
         "labels": LABELS,
         "reject_labels": [LABELS[NOT_FACE]],
+        # What the labels mean: the C++ code reads these instead of spelling label names.
+        "roles": {"masked": LABELS[0], "unmasked": LABELS[1],
+                  "ground_truth": {"with_mask": LABELS[0], "without_mask": LABELS[1]}},
         "face_threshold": FACE_THRESHOLDS,
         "input": {"name": "input", "width": INPUT_SIZE, "height": INPUT_SIZE, "channel_order": "RGB",
                   "layout": "NCHW", "scale": 1 / 255.0, "mean": MEAN, "std": STD,

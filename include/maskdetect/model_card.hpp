@@ -23,6 +23,12 @@ struct ModelCard {
   // are faces far more often than the permissive Haar cascade's, so they need less proof. The card
   // gives one number for all detectors or one per detector name.
   std::map<std::string, float> face_thresholds;
+  // What the labels mean, so no other code spells them. "masked" is the label --threshold applies
+  // to (P(masked) >= threshold) and is drawn green; "unmasked" is the one --fail-on no_mask counts,
+  // eval's "no_mask face found" scores, and is drawn red. ground_truth maps an annotated class
+  // (with_mask, without_mask) to the label that is right for it.
+  std::string masked_label = "mask", unmasked_label = "no_mask";
+  std::map<std::string, std::string> ground_truth;
   int input_width = 0, input_height = 0;
   bool rgb = true;  // the network expects RGB (OpenCV decodes BGR)
   double scale = 1.0 / 255.0;

@@ -1,0 +1,11 @@
+# -DMASKDETECT_SANITIZE=address,undefined or =thread builds everything (library, binary, tests)
+# with those sanitizers; scripts/sanitize.sh runs the suites that CI runs under them.
+set(MASKDETECT_SANITIZE "" CACHE STRING "Sanitizers to build with: address,undefined or thread")
+if(MASKDETECT_SANITIZE)
+  set(_san_flags -fsanitize=${MASKDETECT_SANITIZE} -fno-omit-frame-pointer -g)
+  if(MASKDETECT_SANITIZE MATCHES "undefined")
+    list(APPEND _san_flags -fno-sanitize-recover=undefined)
+  endif()
+  add_compile_options(${_san_flags})
+  add_link_options(${_san_flags})
+endif()

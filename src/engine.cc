@@ -1,0 +1,82 @@
+#include "maskdetect/engine.hpp"
+
+#include <chrono>
+
+#include "maskdetect/classifier.hpp"
+
+namespace maskdetect {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+class DetectAndClassify final : public Engine {
+ public:
+  explicit DetectAndClassify(const EngineConfig& config)
+      : config_(config), detector_(make_detector(config.detector)), classifier_(config.card) {}
+
+  Analysis analyze(const cv::Mat& bgr, int reduction) override {
+    Analysis a;
+    auto t0 = Clock::now();
+    a.faces = to_faces(detector_->detect_reduced(bgr, reduction));
+    a.detect_ms = ms_since(t0);
+    t0 = Clock::now();
+    classifier_.classify(bgr, a.faces, config_.threshold, config_.face_threshold);
+    a.classify_ms = ms_since(t0);
+    if (reduction > 1)
+      for (Face& f : a.faces) f.box = cv::Rect(f.box.tl() * reduction, f.box.size() * reduction);
+    return a;
+  }
+
+ private:
+  const EngineConfig& config_;
+  std::unique_ptr<Detector> detector_;
+  Classifier classifier_;
+};
+
+}  // namespace
+
+EngineConfig EngineConfig::resolve(const EngineOptions& o) {
+  EngineConfig c;
+  c.card = load_model_card(o.model.empty() ? find_default_model({}) : o.model);
+  c.detector = o.detector;
+  if (c.detector.engine == "yunet" && c.detector.model.empty())
+    c.detector.model = find_yunet_model();
+  if (c.detector.engine != "yunet" && c.detector.cascade.empty())
+    c.detector.cascade = find_cascade();
+  c.threshold = o.threshold;
+  c.face_threshold = o.face_threshold.value_or(c.card.face_threshold(c.detector.engine));
+  return c;
+}
+
+nlohmann::json EngineConfig::params() const {
+  const DetectorOptions& d = detector;
+  nlohmann::json p = {{"detector", d.engine},
+                      {"min_face", d.min_face},
+                      {"detect_size", d.detect_size},
+                      {"threshold", threshold},
+                      {"face_threshold", face_threshold}};
+  if (d.engine == "yunet") {
+    p["detector_model"] = d.model.string();
+    p["detector_score"] = d.score_threshold;
+  } else {
+    p["cascade"] = d.cascade.string();
+    p["scale_factor"] = d.scale_factor;
+    p["min_neighbors"] = d.min_neighbors;
+    p["cascade_stages"] = d.cascade_stages;
+  }
+  return p;
+}
+
+std::unique_ptr<Engine> make_engine(const EngineConfig& config) {
+  return std::make_unique<DetectAndClassify>(config);
+}
+
+EngineFactory engine_factory(std::shared_ptr<const EngineConfig> config) {
+  return [config] { return make_engine(*config); };
+}
+
+}  // namespace maskdetect
