@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "maskdetect/classifier.hpp"
+#include "maskdetect/media_sniff.hpp"
 
 namespace maskdetect {
 namespace {
@@ -69,6 +70,16 @@ nlohmann::json EngineConfig::params() const {
     p["cascade_stages"] = d.cascade_stages;
   }
   return p;
+}
+
+FileAnalysis analyze_file(Engine& engine, const std::filesystem::path& path,
+                          const DecodeOptions& decode) {
+  FileAnalysis out;
+  const auto t0 = Clock::now();
+  out.image = decode_image(path, sniff_media(path), decode);
+  out.decode_ms = ms_since(t0);
+  out.analysis = engine.analyze(out.image.bgr, out.image.reduction);
+  return out;
 }
 
 std::unique_ptr<Engine> make_engine(const EngineConfig& config) {

@@ -1001,15 +1001,11 @@ class OpenCvThreads {
 
 }  // namespace
 
-std::map<std::string, std::vector<Face>> faces_from_report(const fs::path& report) {
-  json j;
-  try {
-    j = json::parse(read_file(report));
-  } catch (const std::exception& e) {
-    throw SetupError("cannot read report " + report.string() + ": " + e.what());
-  }
-  if (!j.contains("files") || !j["files"].is_array())
-    throw SetupError("report " + report.string() + " has no \"files\" list");
+std::map<std::string, std::vector<Face>> parse_report_faces(std::string_view text) {
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) throw SetupError("not valid JSON");
+  if (!j.is_object() || !j.contains("files") || !j["files"].is_array())
+    throw SetupError("no \"files\" list");
   std::map<std::string, std::vector<Face>> out;
   try {
     for (const json& f : j["files"]) {
@@ -1026,9 +1022,23 @@ std::map<std::string, std::vector<Face>> faces_from_report(const fs::path& repor
       out.emplace(fs::path(f.at("path").get<std::string>()).filename().string(), std::move(faces));
     }
   } catch (const json::exception& e) {
-    throw SetupError("report " + report.string() + " has an unexpected shape: " + e.what());
+    throw SetupError(std::string("unexpected shape: ") + e.what());
   }
   return out;
+}
+
+std::map<std::string, std::vector<Face>> faces_from_report(const fs::path& report) {
+  std::string text;
+  try {
+    text = read_file(report);
+  } catch (const std::exception& e) {
+    throw SetupError("cannot read report " + report.string() + ": " + e.what());
+  }
+  try {
+    return parse_report_faces(text);
+  } catch (const SetupError& e) {
+    throw SetupError("report " + report.string() + ": " + e.what());
+  }
 }
 
 json run_eval(const EvalOptions& o, std::ostream& out, std::ostream& log) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "maskdetect/detector.hpp"
+#include "maskdetect/image_decode.hpp"
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/types.hpp"
 
@@ -55,6 +56,19 @@ class Engine {
   // in full-resolution pixels.
   virtual Analysis analyze(const cv::Mat& bgr, int reduction) = 0;
 };
+
+// One image file decoded and analysed exactly as `maskdetect --input FILE` does it.
+struct FileAnalysis {
+  DecodedImage image;
+  Analysis analysis;
+  double decode_ms = 0;
+};
+
+// Reads the file once (a path swapped for a FIFO or device is refused, never waited on),
+// recognises it by content and decodes it with `decode` (refusing pixel bombs), then analyses
+// it. Throws InputError for a file that is not a usable image.
+FileAnalysis analyze_file(Engine& engine, const std::filesystem::path& path,
+                          const DecodeOptions& decode);
 
 // Builds one engine; called once per worker before any input is read, so setup errors (a
 // missing cascade, an unreadable ONNX) stop the run before it starts.

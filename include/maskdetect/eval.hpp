@@ -37,6 +37,8 @@ struct EvalOptions {
 // Faces per image file name from a report (see EvalOptions::from_report); the first entry of a
 // name wins. Throws SetupError when the file is unreadable or has no "files" list.
 std::map<std::string, std::vector<Face>> faces_from_report(const std::filesystem::path& report);
+// The same from the report's text (what faces_from_report reads); throws SetupError only.
+std::map<std::string, std::vector<Face>> parse_report_faces(std::string_view text);
 
 // Prints a table per dataset to `out`, notes (unreadable images, ...) to `log`, writes
 // `json_out` and returns the same JSON. Throws SetupError (model, detector, dataset layout,
