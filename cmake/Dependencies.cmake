@@ -6,3 +6,6 @@ find_package(OpenSSL REQUIRED)
 find_package(Threads REQUIRED)
 find_package(TBB REQUIRED)         # libtbb-dev: the ordered parallel pipeline
 find_package(pugixml REQUIRED)     # libpugixml-dev: PASCAL VOC annotations
+find_package(PkgConfig REQUIRED)
+# libavformat-dev: reading a video's real frame size before OpenCV decodes any frame.
+pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil)

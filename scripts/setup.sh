@@ -28,6 +28,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libssl-dev
   libtbb-dev                       # oneTBB: the ordered parallel pipeline
   libpugixml-dev                   # PASCAL VOC annotations for maskdetect eval
+  libavformat-dev libavcodec-dev libavutil-dev  # a video's real frame size before decoding
   catch2                           # v2, catch2/catch.hpp
   python3 python3-jsonschema       # the end-to-end tests validate report.json against its schema
   ffmpeg                           # ffprobe, used by tests to inspect written videos

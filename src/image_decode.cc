@@ -1,7 +1,13 @@
 #include "maskdetect/image_decode.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -50,18 +56,58 @@ int jpeg_reduction(cv::Size size, int reduce_to) {
   return f;
 }
 
-DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& info,
+std::string read_regular_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  // O_NONBLOCK: a path swapped for a FIFO after it was listed must not block the worker in
+  // open(); fstat on the opened descriptor then judges the file actually read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw InputError(std::string("cannot read file: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    throw InputError(std::string("cannot read file: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw InputError("not a regular file (a pipe, socket or device)");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > max_bytes)
+    throw InputError("file is " + std::to_string(size) + " bytes, more than an image of " +
+                     "--max-pixels can take; refused before reading");
+  std::string bytes(size, '\0');
+  std::size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw InputError(std::string("cannot read file: ") + std::strerror(errno));
+    if (n == 0) break;  // shrank while being read: decode what is there
+    got += static_cast<std::size_t>(n);
+  }
+  bytes.resize(got);
+  return bytes;
+}
+
+DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& sniffed,
                           const DecodeOptions& options) {
-  if (info.kind != FileKind::Image) {
+  if (sniffed.kind != FileKind::Image) {
+    const MediaInfo& info = sniffed;
     if (!info.reason.empty()) throw InputError(info.reason);
     if (info.kind == FileKind::Video) throw InputError("not an image (" + info.format + " video)");
     throw InputError("not an image or video (unrecognised content)");
   }
+  // The bytes are read once and judged again: the file may have changed since it was sniffed.
+  // A compressed image is at most a few bytes per pixel, with room for huge metadata.
+  const std::string bytes = read_regular_file(path, options.max_pixels * 8 + (64U << 20));
+  const MediaInfo info = sniff_media_bytes(bytes, true);
+  if (info.kind != FileKind::Image)
+    throw InputError(info.reason.empty() ? "no longer an image (the file changed)" : info.reason);
   const auto w = static_cast<std::uint64_t>(info.width),
              h = static_cast<std::uint64_t>(info.height);
   // The header is all we trust before decoding: a 100 KB PNG can ask for gigabytes.
   if (w > 0 && h > 0 && w * h > options.max_pixels)
     throw InputError(too_large(w, h, options.max_pixels, "refused before decoding"));
+  if (w == 0 || h == 0)
+    throw InputError("the image's size could not be read from its " + info.format +
+                     " header; refused rather than decoded blind");
 
   const int reduction =
       info.format == "jpeg" && w > 0 && h > 0
@@ -73,7 +119,8 @@ DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& in
                                      : cv::IMREAD_COLOR;
   cv::Mat m;
   try {
-    m = cv::imread(path.string(), flags);
+    m = cv::imdecode(
+        cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data())), flags);
   } catch (const cv::Exception& e) {
     throw InputError(cannot_decode(info, e.err.empty() ? e.what() : e.err));
   } catch (const std::bad_alloc&) {

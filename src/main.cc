@@ -16,7 +16,7 @@
 #include "maskdetect/errors.hpp"
 #include "maskdetect/eval.hpp"
 #include "maskdetect/model_card.hpp"
-#include "maskdetect/pipeline.hpp"
+#include "maskdetect/run.hpp"
 
 namespace {
 
@@ -98,8 +98,7 @@ int main(int argc, char** argv) {
   // pages for them each time made YuNet 50 % slower.
   mallopt(M_MMAP_THRESHOLD, 16 << 20);
 #endif
-  using maskdetect::PipelineOptions;
-  PipelineOptions o;
+  maskdetect::RunOptions o;
   std::string model;
   std::vector<std::string> fail_on;
   bool no_annotate = false;
@@ -109,31 +108,32 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("maskdetect ") + maskdetect::config::kVersion);
   app.get_formatter()->column_width(34);
 
-  app.add_option("-i,--input", o.inputs,
+  app.add_option("-i,--input", o.pipeline.inputs,
                  "Image, video or folder to process (repeatable). Folders are walked "
                  "recursively in name order; files are recognised by content, not extension. "
                  "'-' reads paths from stdin, one per line [required]");
-  app.add_option("-o,--out", o.out_dir,
+  app.add_option("-o,--out", o.pipeline.out_dir,
                  "Output folder: annotated media mirroring the input tree, report.json, "
                  "report.csv. Created if missing; inputs are never overwritten [required]");
   app.add_option("--jsonl", o.jsonl,
                  "Also stream one JSON object per image or video frame to FILE as it is "
                  "processed; '-' writes to stdout (stdout then carries only data)")
       ->type_name("FILE|-");
-  app.add_option("--threshold", o.threshold,
+  app.add_option("--threshold", o.engine.threshold,
                  "A face is labelled mask when P(mask) >= this, otherwise no_mask")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  add_face_threshold_option(app, o.face_threshold);
-  add_detector_options(app, o.detector);
+  add_face_threshold_option(app, o.engine.face_threshold);
+  add_detector_options(app, o.engine.detector);
   app.add_option("--model", model,
                  "Classifier ONNX file (its .json model card must sit beside it) [default: "
                  "$MASKDETECT_MODEL, else the installed mask_mobilenetv2.onnx]")
       ->type_name("PATH");
-  app.add_option("--threads", o.threads, "Images or frames processed in parallel; 0 = one per core")
+  app.add_option("--threads", o.pipeline.threads,
+                 "Images or frames processed in parallel; 0 = one per core")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
-  app.add_option("--max-pixels", o.max_pixels,
+  app.add_option("--max-pixels", o.pipeline.max_pixels,
                  "Refuse images with more pixels than this, before decoding them")
       ->capture_default_str()
       ->check(CLI::Range(static_cast<std::uint64_t>(1), static_cast<std::uint64_t>(1) << 40));
@@ -144,8 +144,9 @@ int main(int argc, char** argv) {
                  "Exit with status 3 when: no_mask (any face labelled no_mask), any-face (any "
                  "face found), error (any input failed). Repeatable")
       ->check(CLI::IsMember({"no_mask", "any-face", "error"}));
-  auto* quiet = app.add_flag("-q,--quiet", o.quiet, "Print nothing but errors that stop the run");
-  app.add_flag("-v,--verbose", o.verbose, "Print a line per file")->excludes(quiet);
+  auto* quiet =
+      app.add_flag("-q,--quiet", o.console.quiet, "Print nothing but errors that stop the run");
+  app.add_flag("-v,--verbose", o.console.verbose, "Print a line per file")->excludes(quiet);
   app.add_flag("--progress", progress_flag,
                "Show a progress line on stderr [default: when stderr is a terminal]");
   app.add_flag("--no-progress", no_progress, "Never show a progress line");
@@ -209,26 +210,26 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.inputs.empty() || o.out_dir.empty()) {
-    std::cerr << "maskdetect: " << (o.inputs.empty() ? "--input" : "--out")
+  if (o.pipeline.inputs.empty() || o.pipeline.out_dir.empty()) {
+    std::cerr << "maskdetect: " << (o.pipeline.inputs.empty() ? "--input" : "--out")
               << " is required\nRun 'maskdetect --help' for the options.\n";
     return 2;
   }
 
   o.annotate = !no_annotate;
-  o.model = model.empty() ? maskdetect::find_default_model(argv[0]) : std::filesystem::path(model);
+  o.engine.model = model;
   for (const auto& f : fail_on) {
-    if (f == "no_mask") o.fail_on.no_mask = true;
+    if (f == "no_mask") o.fail_on.unmasked = true;
     if (f == "any-face") o.fail_on.any_face = true;
     if (f == "error") o.fail_on.error = true;
   }
-  o.progress = !no_progress && !o.quiet && (progress_flag || isatty(STDERR_FILENO));
-  o.cancel = &g_interrupted;
+  o.console.progress = !no_progress && !o.console.quiet && (progress_flag || isatty(STDERR_FILENO));
+  o.pipeline.cancel = &g_interrupted;
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
 
   try {
-    const auto outcome = maskdetect::run_pipeline(o, std::cin, std::cout, std::cerr);
+    const auto outcome = maskdetect::run_maskdetect(o, std::cin, std::cout, std::cerr);
     std::cout.flush();
     return outcome.exit_status;
   } catch (const maskdetect::SetupError& e) {

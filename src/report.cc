@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "maskdetect/atomic_file.hpp"
 #include "maskdetect/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -141,13 +142,6 @@ ojson summary_json(const RunSummary& s) {
 
 // A unique sibling of `path`: same directory (so rename() is atomic), hidden, and distinct per
 // process and per call so concurrent writers never share a temporary.
-fs::path temp_sibling(const fs::path& path) {
-  static std::atomic<unsigned> counter{0};
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  return dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                std::to_string(counter++));
-}
-
 [[noreturn]] void fail(const std::string& what, const fs::path& path, int err) {
   throw std::runtime_error("cannot " + what + " " + path.string() + ": " + std::strerror(err));
 }
@@ -158,62 +152,6 @@ json to_json(const Face& face) { return face_json(face); }
 json to_json(const FileResult& file) { return file_json(file); }
 json to_json(const std::string& path, const FrameRecord& frame) { return frame_json(path, frame); }
 json to_json(const RunSummary& summary) { return summary_json(summary); }
-
-namespace {
-
-// A file written under a temporary name beside its final one and renamed into place when
-// complete, so readers never see half a report.
-class AtomicFile {
- public:
-  explicit AtomicFile(const fs::path& path) : path_(path), tmp_(temp_sibling(path)) {
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd_ < 0) fail("write", path_, errno);
-  }
-  ~AtomicFile() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      ::unlink(tmp_.c_str());
-    }
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void write(std::string_view text) {
-    while (err_ == 0 && !text.empty()) {
-      const ssize_t n = ::write(fd_, text.data(), text.size());
-      if (n < 0) {
-        if (errno != EINTR) err_ = errno;
-        continue;
-      }
-      text.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-
-  void commit() {
-    // Without fsync a crash soon after the rename can leave an empty file under the final name,
-    // which is exactly what the temporary is meant to prevent.
-    if (err_ == 0 && ::fsync(fd_) != 0) err_ = errno;
-    if (::close(fd_) != 0 && err_ == 0) err_ = errno;
-    fd_ = -1;
-    if (err_ == 0 && std::rename(tmp_.c_str(), path_.c_str()) != 0) err_ = errno;
-    if (err_ != 0) {
-      ::unlink(tmp_.c_str());
-      fail("write", path_, err_);
-    }
-  }
-
- private:
-  fs::path path_, tmp_;
-  int fd_ = -1, err_ = 0;
-};
-
-}  // namespace
-
-void write_file_atomically(const fs::path& path, const std::string& content) {
-  AtomicFile f(path);
-  f.write(content);
-  f.commit();
-}
 
 // ---- report.json ----
 
@@ -313,27 +251,28 @@ void put_face(Row& row, std::size_t index, const Face& f) {
   row.scores = scores_text(f.scores);
 }
 
-void write_row(std::ostream& out, const Row& r) {
+void write_row(AtomicFile& out, const Row& r) {
   const std::string* cells[] = {&r.path,  &r.kind,       &r.status, &r.frame, &r.time_ms,
                                 &r.face,  &r.x,          &r.y,      &r.w,     &r.h,
                                 &r.label, &r.confidence, &r.scores, &r.error, &r.warnings};
-  bool first = true;
+  std::string line;
   for (const std::string* c : cells) {
-    if (!first) out << ',';
-    first = false;
-    out << CsvReport::escape(*c);
+    if (!line.empty() || c != cells[0]) line += ',';
+    line += CsvReport::escape(*c);
   }
-  out << '\n';
+  line += '\n';
+  out.write(line);
 }
 
 }  // namespace
 
-CsvReport::CsvReport(fs::path path) : path_(std::move(path)), tmp_(temp_sibling(path_)) {
-  out_.open(tmp_, std::ios::binary | std::ios::trunc);
-  if (!out_)
-    throw SetupError("cannot write " + tmp_.string() + ": " + std::strerror(errno) +
-                     "; check the output folder is writable");
-  out_ << header() << '\n';
+CsvReport::CsvReport(fs::path path) {
+  try {
+    out_ = std::make_unique<AtomicFile>(std::move(path));
+  } catch (const std::runtime_error& e) {
+    throw SetupError(std::string(e.what()) + "; check the output folder is writable");
+  }
+  out_->write(header() + "\n");
 }
 
 CsvReport::~CsvReport() {
@@ -369,7 +308,7 @@ void CsvReport::add_frame(const FileResult& video, const FrameRecord& frame) {
   row.time_ms = number_text(round_to(frame.time_ms, 0.001));
   for (std::size_t i = 0; i < frame.faces.size(); ++i) {
     put_face(row, i, frame.faces[i]);
-    write_row(out_, row);
+    write_row(*out_, row);
   }
 }
 
@@ -384,32 +323,19 @@ void CsvReport::add(const FileResult& file) {
   // A video's faces went out frame by frame; its closing row (like an image with no face or a
   // failed file) makes sure every input shows up at least once.
   if (file.kind == FileKind::Video || file.faces.empty()) {
-    write_row(out_, row);
+    write_row(*out_, row);
     return;
   }
   for (std::size_t i = 0; i < file.faces.size(); ++i) {
     put_face(row, i, file.faces[i]);
-    write_row(out_, row);
+    write_row(*out_, row);
   }
 }
 
 void CsvReport::finish() {
   if (finished_) return;
   finished_ = true;
-  errno = 0;
-  out_.flush();
-  const bool wrote = static_cast<bool>(out_);
-  out_.close();
-  int err = 0;
-  if (!wrote || out_.fail())
-    err = errno != 0 ? errno : EIO;
-  else if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
-    err = errno;
-  if (err != 0) {
-    std::error_code ec;
-    fs::remove(tmp_, ec);
-    fail("write", path_, err);
-  }
+  out_->commit();
 }
 
 // ---- JSON Lines ----

@@ -37,7 +37,15 @@ struct DecodedImage {
 // The largest of 1, 2, 4, 8 that keeps the longest side of `size` at or above `reduce_to`.
 int jpeg_reduction(cv::Size size, int reduce_to);
 
-// Throws InputError with a clear reason (not an image, too large, cannot decode, ...).
+// The whole of a regular file, read through one descriptor opened without blocking: a FIFO or
+// device (even one swapped in for a file after it was listed) is refused, never waited on.
+// Throws InputError (unreadable, not a regular file, more than max_bytes).
+std::string read_regular_file(const std::filesystem::path& path, std::uint64_t max_bytes);
+
+// Reads the file once (read_regular_file) and decodes those bytes; `sniffed` says what the file
+// was when it was listed, and the bytes are sniffed again before decoding. An image whose size
+// its header does not give is refused, never decoded blind. Throws InputError with a clear
+// reason (not an image, too large, cannot decode, ...).
 DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& info,
                           const DecodeOptions& options);
 

@@ -1,53 +1,37 @@
-// Wires the stages together: walks the inputs, decodes, detects, classifies, annotates and hands
-// results, in input order, to the report writers. Owns the threads.
+// Orchestration only: walks the inputs, decodes images and video frames, has them analysed in
+// parallel by one Engine per worker, and hands the results, in input order, to the sinks.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "maskdetect/detector.hpp"
+#include "maskdetect/engine.hpp"
+#include "maskdetect/sink.hpp"
 #include "maskdetect/types.hpp"
 
 namespace maskdetect {
 
-struct FailOn {
-  bool no_mask = false, any_face = false, error = false;
-};
-
 struct PipelineOptions {
-  std::vector<std::string> inputs;
-  std::filesystem::path out_dir;
-  DetectorOptions detector;
-  std::filesystem::path model;          // .onnx or its .json card
-  float threshold = 0.5F;               // P(mask) at or above which a face is "mask"
-  std::optional<float> face_threshold;  // P(face) below which a box is dropped; none: the card's
-  int threads = 0;                      // 0: one per core
-  bool annotate = true;
-  bool save_crops = false;
-  std::uint64_t max_pixels = 100'000'000;
-  std::string jsonl;  // empty: none; "-": stdout
-  bool quiet = false, verbose = false, progress = false;
-  FailOn fail_on;
-  const std::atomic<bool>* cancel = nullptr;  // set (e.g. by SIGINT) to stop taking new work
+  std::vector<std::string> inputs;         // files, folders, "-" for paths on stdin
+  std::filesystem::path out_dir;           // never walked into (sinks write there)
+  int threads = 0;                         // 0: one per core; results do not depend on it
+  std::uint64_t max_pixels = 100'000'000;  // images and video frames above are refused
+  // When no sink writes pixels, a JPEG may be decoded reduced as long as its longest side stays
+  // at least this long (the detection size); 0: always full size.
+  int reduce_to = 0;
+  // Every video's faces_by_label lists these, at 0 when no face had them (the model's face
+  // labels).
+  std::vector<std::string> labels;
+  const std::atomic<bool>* cancel = nullptr;  // set (SIGINT, SIGTERM) to stop taking new work
 };
 
-struct PipelineOutcome {
-  RunSummary summary;
-  int exit_status = 0;  // 0 ok, 1 some inputs failed, 3 --fail-on met, 130 interrupted
-};
-
-// Throws SetupError when the run cannot start (model, cascade, output folder, JSONL file).
-// `stdin_list` supplies paths for the input "-"; `data_out` receives JSONL for "-"; `log`
-// receives warnings, progress and the summary.
-PipelineOutcome run_pipeline(const PipelineOptions& options, std::istream& stdin_list,
-                             std::ostream& data_out, std::ostream& log);
-
-// The process exit status for a finished run.
-int exit_status_for(const RunSummary& summary, const FailOn& fail_on);
+// Returns the run's totals after every sink's finish(). A bad input never throws: it becomes
+// that file's error. Throws what `engines` throws while building the workers (SetupError).
+RunSummary run_pipeline(const PipelineOptions& options, const EngineFactory& engines,
+                        const std::vector<Sink*>& sinks, std::istream& stdin_list);
 
 }  // namespace maskdetect

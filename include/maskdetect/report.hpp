@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "maskdetect/atomic_file.hpp"
+#include "maskdetect/sink.hpp"
 #include "maskdetect/types.hpp"
 
 namespace maskdetect {
@@ -32,15 +34,11 @@ nlohmann::json to_json(const FileResult& file);  // one "files" entry; also a JS
 nlohmann::json to_json(const std::string& path, const FrameRecord& frame);  // a video frame line
 nlohmann::json to_json(const RunSummary& summary);
 
-// Writes `content` to `path` through a temporary file and a rename, so a reader never sees a
-// half-written file. Throws std::runtime_error naming the file on failure.
-void write_file_atomically(const std::filesystem::path& path, const std::string& content);
-
 // report.json: the whole run, written atomically by write() (called at the end, and on
 // interruption, so it is always valid JSON). Entries are spooled, as compact one-line text, to a
 // hidden file beside the report as they arrive, so memory does not grow with the number of
 // inputs; write() streams them into the final file.
-class JsonReport {
+class JsonReport : public Sink {
  public:
   JsonReport(std::filesystem::path path, RunInfo info);  // throws SetupError if unwritable
   ~JsonReport();
@@ -48,6 +46,9 @@ class JsonReport {
   JsonReport& operator=(const JsonReport&) = delete;
   void add(const FileResult& file);
   void write(const RunSummary& summary);
+
+  void file(const InputFile&, FileResult& result) override { add(result); }
+  void finish(const RunSummary& summary) override { write(summary); }
 
  private:
   std::filesystem::path path_, spool_path_;
@@ -57,9 +58,9 @@ class JsonReport {
 };
 
 // report.csv: one row per face (image or video frame) and one row for every file with no face
-// or an error, so nothing disappears from a spreadsheet. Streams to a temporary file that is
-// renamed into place by finish().
-class CsvReport {
+// or an error, so nothing disappears from a spreadsheet. Streams through an AtomicFile that
+// finish() commits.
+class CsvReport : public Sink {
  public:
   explicit CsvReport(std::filesystem::path path);
   ~CsvReport();
@@ -67,22 +68,32 @@ class CsvReport {
   void add(const FileResult& file);  // rows for an image, or the closing row of a video/error
   void finish();
 
+  void frame(const InputFile&, FileResult& video, const FrameRecord& frame, cv::Mat&) override {
+    add_frame(video, frame);
+  }
+  void file(const InputFile&, FileResult& result) override { add(result); }
+  void finish(const RunSummary&) override { finish(); }
+
   static std::string header();
   static std::string escape(const std::string& field);
 
  private:
-  std::filesystem::path path_, tmp_;
-  std::ofstream out_;
+  std::unique_ptr<AtomicFile> out_;
   bool finished_ = false;
 };
 
 // JSON Lines: one object per image or video frame, flushed as it is written so a pipe sees
 // results before the run ends. `out` is stdout for "-".
-class JsonlWriter {
+class JsonlWriter : public Sink {
  public:
   explicit JsonlWriter(std::ostream& out);
   void add(const FileResult& file);  // images and errors; for videos a closing "video" line
   void add_frame(const std::string& path, const FrameRecord& frame);
+
+  void frame(const InputFile&, FileResult& video, const FrameRecord& frame, cv::Mat&) override {
+    add_frame(video.path, frame);
+  }
+  void file(const InputFile&, FileResult& result) override { add(result); }
 
  private:
   std::ostream& out_;

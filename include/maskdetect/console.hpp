@@ -1,0 +1,36 @@
+// What a person watching the terminal sees: a line for each failed file (and, with --verbose or
+// warnings, each file), a progress line when stderr is a terminal, and the summary at the end.
+#pragma once
+
+#include <chrono>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "maskdetect/sink.hpp"
+
+namespace maskdetect {
+
+struct ConsoleOptions {
+  bool quiet = false, verbose = false, progress = false;
+  std::vector<std::string> labels;  // the model's face labels, in the summary's order
+};
+
+class ConsoleSink : public Sink {
+ public:
+  ConsoleSink(std::ostream& log, ConsoleOptions options);
+  void frame(const InputFile& input, FileResult& video, const FrameRecord& frame,
+             cv::Mat& bgr) override;
+  void file(const InputFile& input, FileResult& result) override;
+  void finish(const RunSummary& summary) override;
+
+ private:
+  void progress();
+  std::ostream& log_;
+  ConsoleOptions o_;
+  RunSummary seen_;  // what the progress line counts
+  std::int64_t frames_ = 0;
+  std::chrono::steady_clock::time_point start_, last_{};
+};
+
+}  // namespace maskdetect

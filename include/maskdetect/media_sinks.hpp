@@ -1,0 +1,82 @@
+// The sinks that write media under --out, mirroring the input tree: annotated images and
+// videos, face crops, and each video's per-frame records.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <opencv2/videoio.hpp>
+
+#include "maskdetect/model_card.hpp"
+#include "maskdetect/report.hpp"
+#include "maskdetect/sink.hpp"
+
+namespace maskdetect {
+
+// Every face crop as the classifier framed it, under <out>/crops/, named by label. Reads the
+// pixels as decoded, so it must come before the sinks that draw on them.
+class CropSink : public Sink {
+ public:
+  CropSink(std::filesystem::path out_dir, const ModelCard& card);
+  bool writes_pixels() const override { return true; }
+  void image(const InputFile& input, FileResult& result, cv::Mat& bgr) override;
+  void frame(const InputFile& input, FileResult& video, const FrameRecord& frame,
+             cv::Mat& bgr) override;
+
+ private:
+  void save(const cv::Mat& bgr, const std::vector<Face>& faces, const InputFile& input,
+            const std::string& tag);
+  std::filesystem::path out_dir_;
+  const ModelCard& card_;
+};
+
+// Annotated images: the mirrored path, with .jpg added when OpenCV cannot write the original
+// extension. Never overwrites an input.
+class AnnotatedImageSink : public Sink {
+ public:
+  AnnotatedImageSink(std::filesystem::path out_dir, const ModelCard& card);
+  bool writes_pixels() const override { return true; }
+  void image(const InputFile& input, FileResult& result, cv::Mat& bgr) override;
+
+ private:
+  std::filesystem::path out_dir_;
+  const ModelCard& card_;
+};
+
+// Annotated videos: every frame, H.264 MP4 at the source's rate and size (MPEG-4 Part 2 when
+// no H.264 encoder is present, with a warning).
+class AnnotatedVideoSink : public Sink {
+ public:
+  AnnotatedVideoSink(std::filesystem::path out_dir, const ModelCard& card);
+  void frame(const InputFile& input, FileResult& video, const FrameRecord& frame,
+             cv::Mat& bgr) override;
+  void file(const InputFile& input, FileResult& result) override;
+
+ private:
+  std::filesystem::path out_dir_;
+  const ModelCard& card_;
+  cv::VideoWriter writer_;
+  std::filesystem::path current_;  // the video being written
+  bool refused_ = false;           // the output would overwrite the input
+};
+
+// <video>.frames.jsonl beside the annotated video: one record per frame.
+class FrameRecordSink : public Sink {
+ public:
+  explicit FrameRecordSink(std::filesystem::path out_dir);
+  void frame(const InputFile& input, FileResult& video, const FrameRecord& frame,
+             cv::Mat& bgr) override;
+  void file(const InputFile& input, FileResult& result) override;
+
+ private:
+  std::filesystem::path out_dir_, path_;
+  std::ofstream out_;
+  std::unique_ptr<JsonlWriter> lines_;
+  bool failed_ = false;
+};
+
+// Where an annotated image of `out_rel` goes.
+std::filesystem::path image_output_path(const std::filesystem::path& out_dir,
+                                        const std::filesystem::path& out_rel);
+
+}  // namespace maskdetect

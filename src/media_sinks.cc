@@ -1,0 +1,167 @@
+#include "maskdetect/media_sinks.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "maskdetect/annotate.hpp"
+#include "maskdetect/face_crop.hpp"
+
+namespace fs = std::filesystem;
+
+namespace maskdetect {
+namespace {
+
+fs::path video_output_path(const fs::path& out_dir, const fs::path& out_rel) {
+  fs::path p = out_dir / out_rel;
+  if (p.extension() != ".mp4") p += ".mp4";
+  return p;
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
+}
+
+void ensure_parent(const fs::path& p) {
+  std::error_code ec;
+  fs::create_directories(p.parent_path(), ec);  // racing workers: "exists" is fine
+}
+
+bool write_image(const fs::path& p, const cv::Mat& bgr) {
+  ensure_parent(p);
+  try {
+    return cv::imwrite(p.string(), bgr);
+  } catch (const cv::Exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+fs::path image_output_path(const fs::path& out_dir, const fs::path& out_rel) {
+  fs::path p = out_dir / out_rel;
+  if (!p.has_extension() || !cv::haveImageWriter(p.string())) p += ".jpg";
+  return p;
+}
+
+// ---- crops ----
+
+CropSink::CropSink(fs::path out_dir, const ModelCard& card)
+    : out_dir_(std::move(out_dir)), card_(card) {}
+
+void CropSink::image(const InputFile& input, FileResult& result, cv::Mat& bgr) {
+  save(bgr, result.faces, input, "");
+}
+
+void CropSink::frame(const InputFile& input, FileResult&, const FrameRecord& frame, cv::Mat& bgr) {
+  save(bgr, frame.faces, input, ".frame" + std::to_string(frame.index));
+}
+
+void CropSink::save(const cv::Mat& bgr, const std::vector<Face>& faces, const InputFile& input,
+                    const std::string& tag) {
+  const fs::path base = out_dir_ / "crops" / input.out_rel;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    const cv::Rect region = crop_region(faces[i].box, card_.crop_margin);
+    const cv::Mat crop = crop_face(bgr, faces[i].box, card_.crop_margin, region.size());
+    write_image(base.parent_path() / (base.stem().string() + tag + ".face" + std::to_string(i) +
+                                      "." + faces[i].label + ".jpg"),
+                crop);
+  }
+}
+
+// ---- annotated images ----
+
+AnnotatedImageSink::AnnotatedImageSink(fs::path out_dir, const ModelCard& card)
+    : out_dir_(std::move(out_dir)), card_(card) {}
+
+void AnnotatedImageSink::image(const InputFile& input, FileResult& r, cv::Mat& bgr) {
+  const fs::path out = image_output_path(out_dir_, input.out_rel);
+  if (same_file(out, input.path)) {
+    r.warnings.push_back("annotated image not written: " + out.string() +
+                         " would overwrite the input");
+    return;
+  }
+  annotate(bgr, r.faces, card_);
+  if (write_image(out, bgr))
+    r.output = out.string();
+  else
+    r.warnings.push_back("could not write annotated image " + out.string());
+}
+
+// ---- annotated videos ----
+
+AnnotatedVideoSink::AnnotatedVideoSink(fs::path out_dir, const ModelCard& card)
+    : out_dir_(std::move(out_dir)), card_(card) {}
+
+void AnnotatedVideoSink::frame(const InputFile& input, FileResult& r, const FrameRecord& frame,
+                               cv::Mat& bgr) {
+  if (current_.empty()) {
+    current_ = video_output_path(out_dir_, input.out_rel);
+    refused_ = same_file(current_, input.path);
+    if (refused_) {
+      r.warnings.push_back("annotated video not written: " + current_.string() +
+                           " would overwrite the input");
+      return;
+    }
+    ensure_parent(current_);
+    const double fps = r.fps > 0 ? r.fps : 25.0;
+    const cv::Size size(bgr.cols, bgr.rows);
+    writer_.open(current_.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('a', 'v', 'c', '1'),
+                 fps, size);
+    if (!writer_.isOpened()) {
+      writer_.open(current_.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('m', 'p', '4', 'v'),
+                   fps, size);
+      r.warnings.push_back("H.264 encoder unavailable; wrote MPEG-4 Part 2 video instead");
+    }
+    if (!writer_.isOpened())
+      r.warnings.push_back("could not write annotated video " + current_.string());
+  }
+  if (refused_ || !writer_.isOpened()) return;
+  annotate(bgr, frame.faces, card_);
+  writer_.write(bgr);
+}
+
+void AnnotatedVideoSink::file(const InputFile&, FileResult& r) {
+  if (r.kind != FileKind::Video || current_.empty()) return;
+  if (writer_.isOpened()) {
+    writer_.release();
+    r.output = current_.string();
+  }
+  current_.clear();
+  refused_ = false;
+}
+
+// ---- per-frame records ----
+
+FrameRecordSink::FrameRecordSink(fs::path out_dir) : out_dir_(std::move(out_dir)) {}
+
+void FrameRecordSink::frame(const InputFile& input, FileResult& r, const FrameRecord& frame,
+                            cv::Mat&) {
+  if (path_.empty()) {
+    path_ = out_dir_ / input.out_rel;
+    path_ += ".frames.jsonl";
+    ensure_parent(path_);
+    out_.open(path_, std::ios::trunc);
+    failed_ = !out_;
+    if (failed_)
+      r.warnings.push_back("could not write per-frame records " + path_.string());
+    else
+      lines_ = std::make_unique<JsonlWriter>(out_);
+  }
+  if (lines_) lines_->add_frame(r.path, frame);
+}
+
+void FrameRecordSink::file(const InputFile&, FileResult& r) {
+  if (r.kind != FileKind::Video || path_.empty()) return;
+  if (lines_) {
+    lines_.reset();
+    out_.close();
+    if (out_)
+      r.frames_file = path_.string();
+    else
+      r.warnings.push_back("could not write per-frame records " + path_.string());
+  }
+  out_ = std::ofstream();
+  path_.clear();
+}
+
+}  // namespace maskdetect

@@ -1,0 +1,66 @@
+// What flows through the pipeline's three stages (private to pipeline.cc and input_source.cc).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <opencv2/core/mat.hpp>
+#include <optional>
+#include <string>
+
+#include "maskdetect/input_walk.hpp"
+#include "maskdetect/media_sniff.hpp"
+#include "maskdetect/pipeline.hpp"
+#include "maskdetect/types.hpp"
+#include "maskdetect/video_source.hpp"
+
+namespace maskdetect {
+
+// A video being read. Made by the input stage before its first frame, then read and changed
+// only by the in-order output stage: workers never touch it.
+struct VideoState {
+  InputFile input;
+  FileResult result;
+  std::int64_t failed_frames = 0;
+};
+
+struct Work {
+  enum class Type { File, Frame, VideoEnd } type = Type::File;
+  InputFile input;                    // File
+  MediaInfo info;                     // File
+  FileResult result;                  // File: filled by the worker (images) or already failed
+  std::shared_ptr<VideoState> video;  // Frame, VideoEnd
+  // Frame: decoded pixels, what the worker found, and why it failed (empty: it did not).
+  cv::Mat pixels;
+  FrameRecord record;
+  StageTimes times;
+  std::string error;
+  // VideoEnd: how reading ended.
+  bool interrupted = false, oversized = false;
+  std::int64_t lost_frames = 0, first_loss_at = -1, announced_frames = 0;
+};
+
+// The pipeline's first stage: walks the inputs, sniffs each file, opens videos and reads their
+// frames, one item per call, in input order.
+class InputSource {
+ public:
+  InputSource(const PipelineOptions& options, std::istream& stdin_list);
+  ~InputSource();
+  std::optional<Work> next();
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  bool cancelled();
+  std::optional<Work> next_file();
+  Work open_video(InputFile input, const MediaInfo& info);
+  Work next_frame();
+
+  const PipelineOptions& o_;
+  InputWalker walker_;
+  std::unique_ptr<VideoSource> video_;
+  std::shared_ptr<VideoState> state_;
+  std::int64_t index_ = 0;
+  bool interrupted_ = false;
+};
+
+}  // namespace maskdetect
