@@ -106,8 +106,8 @@ DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& sn
   if (w > 0 && h > 0 && w * h > options.max_pixels)
     throw InputError(too_large(w, h, options.max_pixels, "refused before decoding"));
   if (w == 0 || h == 0)
-    throw InputError("the image's size could not be read from its " + info.format +
-                     " header; refused rather than decoded blind");
+    throw InputError(
+        cannot_decode(info, "its header gives no image size; refused rather than decoded blind"));
 
   const int reduction =
       info.format == "jpeg" && w > 0 && h > 0

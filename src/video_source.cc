@@ -54,6 +54,23 @@ cv::Size probe_size(const std::string& url, std::uint64_t max_pixels) {
   return {par->width, par->height};
 }
 
+// The container's own statement of the frame size, read before anything is decoded; what the
+// probe reports when the probe's decoders refused the frames as too large.
+cv::Size claimed_size(const std::string& url) {
+  AVFormatContext* ctx = nullptr;
+  if (avformat_open_input(&ctx, url.c_str(), nullptr, nullptr) < 0) return {};
+  cv::Size size;
+  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+    const AVCodecParameters* par = ctx->streams[i]->codecpar;
+    if (par->codec_type == AVMEDIA_TYPE_VIDEO && par->width > 0) {
+      size = {par->width, par->height};
+      break;
+    }
+  }
+  avformat_close_input(&ctx);
+  return size;
+}
+
 }  // namespace
 
 VideoSource::VideoSource(const std::filesystem::path& path, std::uint64_t max_pixels)
@@ -69,6 +86,7 @@ VideoSource::VideoSource(const std::filesystem::path& path, std::uint64_t max_pi
   const std::string url = "/proc/self/fd/" + std::to_string(fd_);
   try {
     size_ = probe_size(url, max_pixels);
+    if (size_.area() == 0) size_ = claimed_size(url);
     const auto pixels =
         static_cast<std::uint64_t>(size_.width) * static_cast<std::uint64_t>(size_.height);
     if (pixels == 0)

@@ -6,9 +6,19 @@
 
 namespace maskdetect {
 
+namespace {
+
+int resolve(int threads) {
+  return threads > 0 ? threads
+                     : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
 WorkerPool::WorkerPool(const EngineFactory& make, int threads)
-    : arena_(threads > 0 ? threads
-                         : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))) {
+    : parallelism_(tbb::global_control::max_allowed_parallelism,
+                   static_cast<std::size_t>(resolve(threads))),
+      arena_(resolve(threads)) {
   // Parallelism comes from analysing several images at once; OpenCV's own threads on top would
   // only oversubscribe the cores.
   cv::setNumThreads(1);

@@ -3,6 +3,7 @@
 // one at a time in the order they were made. oneTBB's parallel_pipeline does the scheduling.
 #pragma once
 
+#include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
@@ -56,6 +57,9 @@ class WorkerPool {
   std::vector<std::unique_ptr<Engine>> engines_;
   std::mutex mu_;
   std::vector<Engine*> free_;
+  // TBB starts one thread per core; --threads may ask for more (or fewer), and it is what the
+  // user asked for that runs.
+  tbb::global_control parallelism_;
   tbb::task_arena arena_;
 };
 

@@ -1,0 +1,101 @@
+#include "maskdetect/engine.hpp"
+
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "maskdetect/config.hpp"
+#include "maskdetect/errors.hpp"
+#include "test_support.hpp"
+
+using namespace maskdetect;
+
+namespace {
+
+EngineOptions shipped(const std::string& engine = "haar") {
+  EngineOptions o;
+  o.model = testing::source_dir() / "models" / config::kDefaultModelFile;
+  o.detector.engine = engine;
+  return o;
+}
+
+class SizeEngine : public Engine {
+ public:
+  Analysis analyze(const cv::Mat& bgr, int reduction) override {
+    Analysis a;
+    Face f;
+    f.box = cv::Rect(0, 0, bgr.cols * reduction, bgr.rows * reduction);
+    a.faces.push_back(f);
+    return a;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("resolving takes the card's face threshold for the detector unless one is given",
+          "[engine]") {
+  EngineOptions o = shipped();
+  const EngineConfig haar = EngineConfig::resolve(o);
+  CHECK(haar.face_threshold == haar.card.face_threshold("haar"));
+  CHECK_FALSE(haar.detector.cascade.empty());  // the default cascade, found
+  o.face_threshold = 0.25F;
+  CHECK(EngineConfig::resolve(o).face_threshold == 0.25F);
+  o.model = "/nonexistent/model.onnx";
+  CHECK_THROWS_AS(EngineConfig::resolve(o), SetupError);
+}
+
+TEST_CASE("params describe each detector with the keys report.json and eval.json share",
+          "[engine]") {
+  const EngineConfig haar = EngineConfig::resolve(shipped("haar"));
+  const auto p = haar.params();
+  for (const char* key : {"detector", "min_face", "detect_size", "threshold", "face_threshold",
+                          "cascade", "scale_factor", "min_neighbors", "cascade_stages"})
+    CHECK(p.contains(key));
+  CHECK(p["detector"] == "haar");
+  CHECK_FALSE(p.contains("detector_score"));
+  EngineConfig yunet = haar;
+  yunet.detector.engine = "yunet";
+  yunet.detector.model = "/models/yunet.onnx";
+  const auto q = yunet.params();
+  CHECK(q["detector_model"] == "/models/yunet.onnx");
+  CHECK(q.contains("detector_score"));
+  CHECK_FALSE(q.contains("cascade"));
+}
+
+TEST_CASE("analyze_file reads a file once and refuses what is not a regular file", "[engine]") {
+  testing::TempDir dir;
+  SizeEngine engine;
+  const auto png = dir.path() / "a.png";
+  cv::imwrite(png.string(), cv::Mat(30, 40, CV_8UC3, cv::Scalar::all(7)));
+  const FileAnalysis a = analyze_file(engine, png, DecodeOptions{});
+  REQUIRE(a.analysis.faces.size() == 1);
+  CHECK(a.analysis.faces[0].box == cv::Rect(0, 0, 40, 30));
+  CHECK(a.image.original == cv::Size(40, 30));
+
+  // A FIFO in place of a photo would block open() forever; it is refused at once.
+  const auto fifo = dir.path() / "b.jpg";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  MediaInfo looked_like_jpeg;
+  looked_like_jpeg.kind = FileKind::Image;
+  looked_like_jpeg.format = "jpeg";
+  CHECK_THROWS_AS(decode_image(fifo, looked_like_jpeg, DecodeOptions{}), InputError);
+  CHECK_THROWS_AS(analyze_file(engine, fifo, DecodeOptions{}), std::exception);
+}
+
+TEST_CASE("the real engine reports boxes in full-resolution pixels from a reduced decode",
+          "[engine][model]") {
+  const auto photo = testing::fixture("faces/obama.jpg");
+  const auto config = std::make_shared<const EngineConfig>(EngineConfig::resolve(shipped()));
+  auto engine = engine_factory(config)();
+  const FileAnalysis full = analyze_file(*engine, photo, DecodeOptions{});
+  const FileAnalysis half = analyze_file(*engine, photo, DecodeOptions{100'000'000, 200});
+  REQUIRE(half.image.reduction > 1);
+  REQUIRE(full.analysis.faces.size() == 1);
+  REQUIRE(half.analysis.faces.size() == 1);
+  const cv::Rect a = full.analysis.faces[0].box, b = half.analysis.faces[0].box;
+  // The same face, within the coarser grid of the reduced image.
+  CHECK(std::abs(a.x - b.x) <= a.width / 5);
+  CHECK(std::abs(a.width - b.width) <= a.width / 5);
+  CHECK(half.image.original == full.image.original);
+}

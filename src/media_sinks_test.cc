@@ -1,0 +1,100 @@
+#include "maskdetect/media_sinks.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "test_support.hpp"
+
+using namespace maskdetect;
+namespace fs = std::filesystem;
+
+namespace {
+
+InputFile input(const fs::path& path, const fs::path& out_rel) {
+  InputFile in;
+  in.path = path;
+  in.display = path.string();
+  in.out_rel = out_rel;
+  return in;
+}
+
+Face face(cv::Rect box, const std::string& label) {
+  Face f;
+  f.box = box;
+  f.label = label;
+  f.confidence = 0.9F;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("annotated images mirror the input tree and never overwrite an input", "[media_sinks]") {
+  testing::TempDir out;
+  ModelCard card;
+  AnnotatedImageSink sink(out.path(), card);
+  cv::Mat bgr(60, 80, CV_8UC3, cv::Scalar::all(128));
+  FileResult r;
+  r.faces = {face({10, 10, 30, 30}, "no_mask")};
+  sink.image(input("/photos/a/b.png", "photos/a/b.png"), r, bgr);
+  CHECK(r.output == (out.path() / "photos/a/b.png").string());
+  const cv::Mat written = cv::imread(r.output);
+  REQUIRE(written.size() == bgr.size());
+  CHECK(written.at<cv::Vec3b>(10, 10) != cv::Vec3b(128, 128, 128));  // the box was drawn
+
+  // Writing the annotated copy over its own input is refused with a warning.
+  const fs::path own = out.path() / "own.png";
+  cv::imwrite(own.string(), bgr);
+  FileResult same;
+  sink.image(input(own, "own.png"), same, bgr);
+  CHECK(same.output.empty());
+  REQUIRE(same.warnings.size() == 1);
+  CHECK(same.warnings[0].find("would overwrite the input") != std::string::npos);
+}
+
+TEST_CASE("face crops are named by their label", "[media_sinks]") {
+  testing::TempDir out;
+  ModelCard card;
+  card.crop_margin = 0.1;
+  CropSink sink(out.path(), card);
+  cv::Mat bgr(60, 80, CV_8UC3, cv::Scalar::all(90));
+  FileResult r;
+  r.faces = {face({10, 10, 20, 20}, "mask"), face({40, 20, 20, 20}, "no_mask")};
+  sink.image(input("x/group.jpg", "x/group.jpg"), r, bgr);
+  CHECK(fs::exists(out.path() / "crops/x/group.face0.mask.jpg"));
+  CHECK(fs::exists(out.path() / "crops/x/group.face1.no_mask.jpg"));
+}
+
+TEST_CASE("an annotated video holds every frame; per-frame records one line each",
+          "[media_sinks]") {
+  testing::TempDir out;
+  ModelCard card;
+  AnnotatedVideoSink video(out.path(), card);
+  FrameRecordSink records(out.path());
+  const InputFile in = input("/videos/clip.mov", "videos/clip.mov");
+  FileResult r;
+  r.path = in.display;
+  r.kind = FileKind::Video;
+  r.fps = 10;
+  for (int i = 0; i < 7; ++i) {
+    cv::Mat frame(48, 64, CV_8UC3, cv::Scalar::all(40));
+    FrameRecord rec;
+    rec.index = i;
+    rec.time_ms = i * 100.0;
+    if (i % 2) rec.faces = {face({5, 5, 20, 20}, "mask")};
+    video.frame(in, r, rec, frame);
+    records.frame(in, r, rec, frame);
+  }
+  video.file(in, r);
+  records.file(in, r);
+  CHECK(r.output == (out.path() / "videos/clip.mov.mp4").string());
+  CHECK(r.frames_file == (out.path() / "videos/clip.mov.frames.jsonl").string());
+  cv::VideoCapture cap(r.output, cv::CAP_FFMPEG);
+  REQUIRE(cap.isOpened());
+  int frames = 0;
+  for (cv::Mat f; cap.read(f);) ++frames;
+  CHECK(frames == 7);
+  const std::string lines = testing::read_text(r.frames_file);
+  CHECK(std::count(lines.begin(), lines.end(), '\n') == 7);
+}
