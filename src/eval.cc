@@ -13,6 +13,7 @@
 #include <ostream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "maskdetect/classifier.hpp"
 #include "maskdetect/config.hpp"
@@ -53,9 +54,11 @@ json time_stats(std::vector<double> v) {
 // and is classified directly.
 class EvalEngine final : public Engine {
  public:
-  EvalEngine(const EngineConfig& config, bool photos, bool crops)
-      : engine_(photos ? make_engine(config) : nullptr),
-        classifier_(crops ? std::make_unique<Classifier>(config.card) : nullptr) {}
+  // Keeps `config` alive: the engine made from it refers to it.
+  EvalEngine(std::shared_ptr<const EngineConfig> config, bool photos, bool crops)
+      : config_(std::move(config)),
+        engine_(photos ? make_engine(*config_) : nullptr),
+        classifier_(crops ? std::make_unique<Classifier>(config_->card) : nullptr) {}
 
   Analysis analyze(const cv::Mat& bgr, int reduction) override {
     if (!engine_) throw std::logic_error("eval worker built without a detector");
@@ -67,6 +70,7 @@ class EvalEngine final : public Engine {
   }
 
  private:
+  std::shared_ptr<const EngineConfig> config_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Classifier> classifier_;
 };
@@ -315,7 +319,7 @@ std::unique_ptr<WorkerPool> make_pool(const std::vector<DatasetPlan>& plans,
   const bool photos = has("voc") && o.from_report.empty(), crops = has("crops");
   if (!photos && !crops) return nullptr;
   EngineFactory factory = [config, photos, crops] {
-    return std::make_unique<EvalEngine>(*config, photos, crops);
+    return std::make_unique<EvalEngine>(config, photos, crops);
   };
   return std::make_unique<WorkerPool>(factory, o.threads);
 }
