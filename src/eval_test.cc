@@ -11,15 +11,9 @@
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
-using maskdetect::Face;
-using maskdetect::GtFace;
 using nlohmann::json;
 
 namespace {
-
-Face pred(cv::Rect box, const std::string& label) {
-  return Face{box, std::nullopt, label, 1.F, {}};
-}
 
 void write_text(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
@@ -27,184 +21,6 @@ void write_text(const fs::path& p, const std::string& text) {
 }
 
 }  // namespace
-
-TEST_CASE("VOC annotations: objects, label spellings, robustness", "[eval]") {
-  const std::string xml = R"(<?xml version='1.0' encoding='utf-8'?>
-<!-- written by a labelling tool -->
-<annotation verified="yes">
-  <folder>images</folder>
-  <filename> a.png </filename>
-  <object>
-    <name>with_mask</name>
-    <bndbox><xmin>10</xmin><ymin>20</ymin><xmax>50</xmax><ymax>70</ymax></bndbox>
-  </object>
-  <object id="2">
-    <name>mask_weared_incorrect</name>
-    <difficult>0</difficult>
-    <bndbox>
-      <xmin>12.7</xmin> <ymin>5</ymin> <xmax>40.2</xmax> <ymax>30.9</ymax>
-    </bndbox>
-  </object>
-  <object><name>with_incorrect_mask</name>
-    <bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax><ymax>9</ymax></bndbox></object>
-  <object>
-    <name>without&#95;mask</name>
-    <part><name>head</name><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></part>
-    <bndbox><xmin>100</xmin><ymin>100</ymin><xmax>140</xmax><ymax>150</ymax></bndbox>
-  </object>
-  <object><name>face_shield</name><pose/>
-    <bndbox><xmin>0</xmin><ymin>0</ymin><xmax>10</xmax><ymax>10</ymax></bndbox></object>
-</annotation>
-)";
-  const auto a = maskdetect::parse_voc(xml);
-  CHECK(a.filename == "a.png");
-  REQUIRE(a.faces.size() == 5);
-  CHECK(a.faces[0].cls == "with_mask");
-  CHECK(a.faces[0].box == cv::Rect(10, 20, 40, 50));
-  CHECK(a.faces[1].cls == "with_incorrect_mask");
-  CHECK(a.faces[1].label == "mask_weared_incorrect");
-  CHECK(a.faces[1].box == cv::Rect(12, 5, 28, 25));  // int(float(x)), as training reads them
-  CHECK(a.faces[2].cls == "with_incorrect_mask");
-  CHECK(a.faces[3].cls == "without_mask");  // the <part>'s box is not the face's
-  CHECK(a.faces[3].box == cv::Rect(100, 100, 40, 50));
-  CHECK(a.faces[4].cls == "other");
-  CHECK(a.faces[4].label == "face_shield");
-
-  // Written to disk and read back the way the evaluation reads it.
-  maskdetect::testing::TempDir tmp;
-  write_text(tmp.path() / "a.xml", xml);
-  CHECK(maskdetect::parse_voc(maskdetect::testing::read_text(tmp.path() / "a.xml")).faces.size() ==
-        5);
-
-  CHECK_THROWS(maskdetect::parse_voc("<annotation><object><name>x</name></object>"));
-  CHECK_THROWS(maskdetect::parse_voc("<annotation><object></annotation>"));
-  CHECK_THROWS(maskdetect::parse_voc("<annotation><object><name>x</name></object></annotation>"));
-  CHECK_THROWS(maskdetect::parse_voc(
-      "<annotation><object><bndbox><xmin>a</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax>"
-      "</bndbox></object></annotation>"));
-  CHECK_THROWS(maskdetect::parse_voc(std::string(1000, '<')));
-  CHECK(maskdetect::parse_voc("<annotation/>").faces.empty());
-}
-
-TEST_CASE("IoU", "[eval]") {
-  using maskdetect::iou;
-  CHECK(iou({0, 0, 10, 10}, {0, 0, 10, 10}) == Approx(1.0));
-  CHECK(iou({0, 0, 10, 10}, {5, 0, 10, 10}) == Approx(1.0 / 3.0));
-  CHECK(iou({0, 0, 10, 10}, {10, 0, 10, 10}) == 0.0);  // touching
-  CHECK(iou({0, 0, 10, 10}, {2, 2, 5, 5}) == Approx(0.25));
-  CHECK(iou({0, 0, 0, 10}, {0, 0, 10, 10}) == 0.0);
-}
-
-TEST_CASE("matching is one-to-one and greedy by IoU", "[eval]") {
-  using maskdetect::match_greedy;
-  const std::vector<cv::Rect> gt{{0, 0, 100, 100}, {50, 0, 100, 100}};
-  // p1 is the best pair (IoU 1 with g0), so p0 must settle for g1 although it ties on both.
-  CHECK(match_greedy(gt, {{25, 0, 100, 100}, {0, 0, 100, 100}}, 0.5) == std::vector<int>{1, 0});
-  CHECK(match_greedy(gt, {{10, 0, 100, 100}, {45, 0, 100, 100}}, 0.5) == std::vector<int>{0, 1});
-  // Two predictions on one face: one matches, the other is a false positive.
-  CHECK(match_greedy({{0, 0, 100, 100}}, {{0, 0, 100, 100}, {0, 0, 100, 100}}, 0.5) ==
-        std::vector<int>{0, -1});
-  // The threshold is inclusive: IoU exactly 0.5 matches at 0.5.
-  CHECK(match_greedy({{0, 0, 100, 100}}, {{0, 0, 100, 50}}, 0.5) == std::vector<int>{0});
-  CHECK(match_greedy({{0, 0, 100, 100}}, {{0, 0, 100, 49}}, 0.5) == std::vector<int>{-1});
-  CHECK(match_greedy({}, {{0, 0, 1, 1}}, 0.5) == std::vector<int>{-1});
-  CHECK(match_greedy({{0, 0, 1, 1}}, {}, 0.5).empty());
-}
-
-TEST_CASE("split rule equals training/common.py split_of", "[eval]") {
-  using maskdetect::split_of;
-  // Expected values from /usr/bin/python3 -c "from common import split_of; ...".
-  CHECK(split_of("b") == "test");
-  CHECK(split_of("e") == "val");
-  CHECK(split_of("a") == "train");
-  CHECK(split_of("") == "train");
-  CHECK(split_of("00804832afba35dab9e48bb18ac911e6") == "test");
-  CHECK(split_of("01d0117fb990e00ac58348ba621975aa") == "val");
-  CHECK(split_of("0003a6c46855ffe528311a672d95a0c7") == "train");
-  CHECK(split_of("3b16d8b8e77c1c852c6605adbe725fba5f40f25a5addd9815e3ff62e367fca66") == "train");
-}
-
-TEST_CASE("VOC metrics on synthetic predictions", "[eval]") {
-  const std::vector<GtFace> gt{
-      {{0, 0, 100, 100}, "with_mask", "with_mask"},                          // A
-      {{200, 0, 100, 100}, "without_mask", "without_mask"},                  // B
-      {{400, 0, 100, 100}, "without_mask", "without_mask"},                  // C
-      {{600, 0, 100, 100}, "with_incorrect_mask", "mask_weared_incorrect"},  // D
-      {{800, 0, 100, 100}, "with_mask", "with_mask"},                        // E: missed
-  };
-  const std::vector<Face> preds{
-      pred({0, 0, 100, 100}, "no_mask"),     // on A: false alert on a masked face
-      pred({210, 0, 100, 100}, "no_mask"),   // on B (IoU 0.82): true alert
-      pred({450, 0, 100, 100}, "mask"),      // on C at IoU 1/3 only: found at 0.3, alert missed
-      pred({600, 0, 100, 100}, "no_mask"),   // on D: ignored
-      pred({1000, 500, 50, 50}, "no_mask"),  // no face there
-  };
-  maskdetect::VocTally t = maskdetect::score_image(gt, preds);
-  // Summing tallies is what the runner does per image; an empty image changes only the count.
-  t += maskdetect::score_image({}, {});
-  const json m = maskdetect::voc_metrics(t, {"mask", "no_mask"});
-  CHECK(m["images"] == 2);
-  CHECK(m["faces"]["with_mask"] == 2);
-  CHECK(m["faces"]["without_mask"] == 2);
-  CHECK(m["faces"]["with_incorrect_mask"] == 1);
-  CHECK(m["faces"]["all"] == 5);
-  CHECK_FALSE(m["faces"].contains("other"));
-  CHECK(m["predictions"] == 5);
-
-  const json& d50 = m["detection"]["iou_0.5"];
-  CHECK(d50["recall"]["with_mask"].get<double>() == Approx(0.5));
-  CHECK(d50["recall"]["without_mask"].get<double>() == Approx(0.5));
-  CHECK(d50["recall"]["with_incorrect_mask"].get<double>() == Approx(1.0));
-  CHECK(d50["recall"]["all"].get<double>() == Approx(0.6));
-  CHECK(d50["precision"].get<double>() == Approx(0.6));
-  const json& d30 = m["detection"]["iou_0.3"];
-  CHECK(d30["recall"]["without_mask"].get<double>() == Approx(1.0));
-  CHECK(d30["recall"]["all"].get<double>() == Approx(0.8));
-  CHECK(d30["precision"].get<double>() == Approx(0.8));
-
-  const json& c = m["classification"];
-  CHECK(c["confusion"]["with_mask"]["no_mask"] == 1);
-  CHECK(c["confusion"]["with_mask"]["mask"] == 0);
-  CHECK(c["confusion"]["without_mask"]["mask"] == 1);
-  CHECK(c["confusion"]["without_mask"]["no_mask"] == 1);
-  CHECK(c["confusion"]["with_incorrect_mask"]["no_mask"] == 1);
-  CHECK(c["correct"] == 1);
-  CHECK(c["total"] == 3);
-  CHECK(c["accuracy"].get<double>() == Approx(1.0 / 3.0));
-  CHECK(c["with_incorrect_mask_labelled"]["no_mask"].get<double>() == Approx(1.0));
-
-  const json& nm = m["no_mask_found"];
-  CHECK(nm["tp"] == 1);
-  CHECK(nm["fp"] == 2);
-  CHECK(nm["fp_on_with_mask"] == 1);
-  CHECK(nm["fp_unmatched"] == 1);
-  CHECK(nm["fn"] == 1);
-  CHECK(nm["ignored"] == 1);
-  CHECK(nm["precision"].get<double>() == Approx(1.0 / 3.0));
-  CHECK(nm["recall"].get<double>() == Approx(0.5));
-  CHECK(nm["f1"].get<double>() == Approx(0.4));
-
-  // Nothing to count: ratios are null, not 0 or NaN.
-  const json empty = maskdetect::voc_metrics({}, {"mask", "no_mask"});
-  CHECK(empty["detection"]["iou_0.5"]["recall"]["all"].is_null());
-  CHECK(empty["no_mask_found"]["f1"].is_null());
-}
-
-TEST_CASE("crop-set metrics", "[eval]") {
-  maskdetect::CropTally t;
-  t.confusion["with_mask"] = {{"mask", 8}, {"no_mask", 2}};
-  t.confusion["without_mask"] = {{"mask", 1}, {"no_mask", 9}};
-  t.confusion["with_incorrect_mask"] = {{"mask", 3}, {"no_mask", 2}};
-  const json m = maskdetect::crop_metrics(t, {"mask", "no_mask"});
-  CHECK(m["images"] == 25);
-  CHECK(m["total"] == 20);
-  CHECK(m["accuracy"].get<double>() == Approx(0.85));
-  CHECK(m["per_class"]["with_mask"]["precision"].get<double>() == Approx(8.0 / 9.0));
-  CHECK(m["per_class"]["with_mask"]["recall"].get<double>() == Approx(0.8));
-  CHECK(m["per_class"]["without_mask"]["precision"].get<double>() == Approx(9.0 / 11.0));
-  CHECK(m["per_class"]["without_mask"]["recall"].get<double>() == Approx(0.9));
-  CHECK(m["confusion"]["with_incorrect_mask"]["mask"] == 3);
-}
 
 TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
   const fs::path photo = maskdetect::testing::fixture("faces/obama.jpg");
@@ -230,14 +46,14 @@ TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
 
   maskdetect::EvalOptions o;
   o.datasets = {voc, crops};
-  o.model = model;
+  o.engine.model = model;
   o.threads = 2;
   o.limit = 5;
   o.json_out = tmp.path() / "eval.json";
   std::ostringstream out, log;
   const json r = maskdetect::run_eval(o, out, log);
   INFO(out.str() << log.str());
-  CHECK(r["schema"] == "maskdetect.eval/1");
+  CHECK(r["schema"] == "maskdetect.eval/2");
   CHECK(json::parse(maskdetect::testing::read_text(o.json_out)) == r);
   REQUIRE(r["datasets"].size() == 2);
 
@@ -251,11 +67,27 @@ TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
   CHECK(v["no_mask_found"]["fn"] == 0);
   CHECK(v["time_ms"]["with_decode"]["median"].get<double>() > 0);
 
+  // The same parameter keys as report.json's "params", from the same resolved configuration.
+  CHECK(r["params"] == maskdetect::EngineConfig::resolve(o.engine).params());
+  CHECK_FALSE(r.contains("detector"));
+
   const json& c = r["datasets"][1];
   CHECK(c["kind"] == "crops");
   CHECK(c["images"] == 1);
   CHECK(c["per_class"]["without_mask"]["recall"].get<double>() == Approx(1.0));
   CHECK(out.str().find("no_mask face found") != std::string::npos);
+
+  // Totals do not depend on the number of threads.
+  o.threads = 1;
+  o.json_out.clear();
+  const json r1 = maskdetect::run_eval(o, out, log);
+  CHECK(r1["threads"] == 1);
+  for (size_t i = 0; i < 2; ++i) {
+    json a = r["datasets"][i], b = r1["datasets"][i];
+    a.erase("time_ms");
+    b.erase("time_ms");
+    CHECK(a == b);
+  }
 
   // The split filters before anything is read: obama's stem falls in "train".
   o.datasets = {voc};
@@ -296,7 +128,7 @@ TEST_CASE("eval scores the faces of an existing report by file name", "[eval][mo
 
   maskdetect::EvalOptions o;
   o.datasets = {voc};
-  o.model = model;
+  o.engine.model = model;
   o.from_report = tmp.path() / "report.json";
   std::ostringstream out, log;
   const json r = maskdetect::run_eval(o, out, log);

@@ -177,13 +177,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   eval->add_option("--model", eval_model, "Classifier ONNX file [default: the installed model]")
       ->type_name("PATH");
-  eval->add_option("--threshold", e.threshold, "A face is mask when P(mask) >= this")
+  eval->add_option("--threshold", e.engine.threshold, "A face is mask when P(mask) >= this")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  add_face_threshold_option(*eval, e.face_threshold);
+  add_face_threshold_option(*eval, e.engine.face_threshold);
   eval->add_option("--threads", e.threads, "Images processed in parallel; 0 = one per core")
       ->capture_default_str();
-  add_detector_options(*eval, e.detector);
+  add_detector_options(*eval, e.engine.detector);
 
   try {
     app.parse(argc, argv);
@@ -200,8 +200,8 @@ int main(int argc, char** argv) {
 
   if (*eval) {
     for (const auto& d : eval_data) e.datasets.emplace_back(d);
-    e.model = eval_model.empty() ? maskdetect::find_default_model(argv[0])
-                                 : std::filesystem::path(eval_model);
+    e.engine.model = eval_model.empty() ? maskdetect::find_default_model(argv[0])
+                                        : std::filesystem::path(eval_model);
     try {
       maskdetect::run_eval(e, std::cout, std::cerr);
       return 0;
