@@ -1,4 +1,4 @@
-// The maskdetect command line: parses options and hands them to the pipeline. Nothing else.
+// The maskdetect command line: maps options onto RunOptions and EvalOptions. Nothing else.
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -87,27 +87,14 @@ void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
       ->check(CLI::Range(0.0, 1.0));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-#ifdef __GLIBC__
-  // Decoded photos take megabytes each and are freed by the worker thread that made them. After
-  // the first such free glibc raises its mmap threshold and serves later photos from per-thread
-  // arenas that keep the pages: on highres-ilc2021, 375 MiB peak instead of 337 MiB. Below 16 MB
-  // (5 MP) the arenas stay: OpenCV DNN frees and remakes its buffers on every call, and fresh
-  // pages for them each time made YuNet 50 % slower.
-  mallopt(M_MMAP_THRESHOLD, 16 << 20);
-#endif
-  maskdetect::RunOptions o;
+// What the run command's flags say before they become RunOptions.
+struct RunFlags {
   std::string model;
   std::vector<std::string> fail_on;
-  bool no_annotate = false;
-  bool progress_flag = false, no_progress = false;
+  bool no_annotate = false, progress = false, no_progress = false;
+};
 
-  CLI::App app(kDescription, "maskdetect");
-  app.set_version_flag("--version", std::string("maskdetect ") + maskdetect::config::kVersion);
-  app.get_formatter()->column_width(34);
-
+void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
   app.add_option("-i,--input", o.pipeline.inputs,
                  "Image, video or folder to process (repeatable). Folders are walked "
                  "recursively in name order; files are recognised by content, not extension. "
@@ -125,7 +112,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   add_face_threshold_option(app, o.engine.face_threshold);
   add_detector_options(app, o.engine.detector);
-  app.add_option("--model", model,
+  app.add_option("--model", f.model,
                  "Classifier ONNX file (its .json model card must sit beside it) [default: "
                  "$MASKDETECT_MODEL, else the installed mask_mobilenetv2.onnx]")
       ->type_name("PATH");
@@ -134,33 +121,38 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   app.add_option("--max-pixels", o.pipeline.max_pixels,
-                 "Refuse images with more pixels than this, before decoding them")
+                 "Refuse images and videos whose frames have more pixels than this, before "
+                 "decoding them")
       ->capture_default_str()
       ->check(CLI::Range(static_cast<std::uint64_t>(1), static_cast<std::uint64_t>(1) << 40));
-  app.add_flag("--no-annotate", no_annotate, "Do not write annotated images and videos");
+  app.add_flag("--no-annotate", f.no_annotate, "Do not write annotated images and videos");
   app.add_flag("--save-crops", o.save_crops,
                "Also save each face crop under OUT/crops/, named by label");
-  app.add_option("--fail-on", fail_on,
+  app.add_option("--fail-on", f.fail_on,
                  "Exit with status 3 when: no_mask (any face labelled no_mask), any-face (any "
                  "face found), error (any input failed). Repeatable")
       ->check(CLI::IsMember({"no_mask", "any-face", "error"}));
   auto* quiet =
       app.add_flag("-q,--quiet", o.console.quiet, "Print nothing but errors that stop the run");
   app.add_flag("-v,--verbose", o.console.verbose, "Print a line per file")->excludes(quiet);
-  app.add_flag("--progress", progress_flag,
+  app.add_flag("--progress", f.progress,
                "Show a progress line on stderr [default: when stderr is a terminal]");
-  app.add_flag("--no-progress", no_progress, "Never show a progress line");
+  app.add_flag("--no-progress", f.no_progress, "Never show a progress line");
+}
 
-  maskdetect::EvalOptions e;
-  std::vector<std::string> eval_data;
-  std::string eval_model;
+struct EvalFlags {
+  std::vector<std::string> datasets;
+  std::string model;
+};
+
+CLI::App* add_eval_command(CLI::App& app, maskdetect::EvalOptions& e, EvalFlags& f) {
   CLI::App* eval = app.add_subcommand(
       "eval",
       "Measure detection and classification on annotated data: PASCAL VOC folders (images/ + "
       "annotations/) or class folders of face crops (with_mask/, without_mask/). Prints face "
       "recall and precision at IoU 0.5 and 0.3 per class, the confusion matrix, no_mask "
       "precision / recall / F1 and time per image; see docs/eval.md");
-  eval->add_option("datasets", eval_data, "Dataset folders")->required();
+  eval->add_option("datasets", f.datasets, "Dataset folders")->required();
   eval->add_option("--split", e.split,
                    "Part of each set to use, by the training split rule (test is what results "
                    "are quoted on)")
@@ -175,7 +167,7 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   eval->add_option("--limit", e.limit, "Use only the first N images of each set (0 = all)")
       ->capture_default_str();
-  eval->add_option("--model", eval_model, "Classifier ONNX file [default: the installed model]")
+  eval->add_option("--model", f.model, "Classifier ONNX file [default: the installed model]")
       ->type_name("PATH");
   eval->add_option("--threshold", e.engine.threshold, "A face is mask when P(mask) >= this")
       ->capture_default_str()
@@ -184,7 +176,71 @@ int main(int argc, char** argv) {
   eval->add_option("--threads", e.threads, "Images processed in parallel; 0 = one per core")
       ->capture_default_str();
   add_detector_options(*eval, e.engine.detector);
+  return eval;
+}
 
+int eval_command(maskdetect::EvalOptions& e, const EvalFlags& f) {
+  for (const auto& d : f.datasets) e.datasets.emplace_back(d);
+  e.engine.model = f.model;
+  try {
+    maskdetect::run_eval(e, std::cout, std::cerr);
+    return 0;
+  } catch (const maskdetect::SetupError& err) {
+    std::cerr << "maskdetect eval: " << err.what() << '\n';
+    return 2;
+  }
+}
+
+int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
+  if (o.pipeline.inputs.empty() || o.pipeline.out_dir.empty()) {
+    std::cerr << "maskdetect: " << (o.pipeline.inputs.empty() ? "--input" : "--out")
+              << " is required\nRun 'maskdetect --help' for the options.\n";
+    return 2;
+  }
+  o.annotate = !f.no_annotate;
+  o.engine.model = f.model;
+  for (const auto& c : f.fail_on) {
+    if (c == "no_mask") o.fail_on.unmasked = true;
+    if (c == "any-face") o.fail_on.any_face = true;
+    if (c == "error") o.fail_on.error = true;
+  }
+  o.console.progress = !f.no_progress && !o.console.quiet && (f.progress || isatty(STDERR_FILENO));
+  o.pipeline.cancel = &g_interrupted;
+  std::signal(SIGINT, on_sigint);
+  std::signal(SIGTERM, on_sigint);
+  try {
+    const auto outcome = maskdetect::run_maskdetect(o, std::cin, std::cout, std::cerr);
+    std::cout.flush();
+    return outcome.exit_status;
+  } catch (const maskdetect::SetupError& e) {
+    std::cerr << "maskdetect: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "maskdetect: unexpected error: " << e.what() << '\n';
+    return 2;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // Decoded photos take megabytes each and are freed by the worker thread that made them. After
+  // the first such free glibc raises its mmap threshold and serves later photos from per-thread
+  // arenas that keep the pages: on highres-ilc2021, 375 MiB peak instead of 337 MiB. Below 16 MB
+  // (5 MP) the arenas stay: OpenCV DNN frees and remakes its buffers on every call, and fresh
+  // pages for them each time made YuNet 50 % slower.
+  mallopt(M_MMAP_THRESHOLD, 16 << 20);
+#endif
+  CLI::App app(kDescription, "maskdetect");
+  app.set_version_flag("--version", std::string("maskdetect ") + maskdetect::config::kVersion);
+  app.get_formatter()->column_width(34);
+  maskdetect::RunOptions run;
+  RunFlags run_flags;
+  add_run_options(app, run, run_flags);
+  maskdetect::EvalOptions eval;
+  EvalFlags eval_flags;
+  CLI::App* eval_app = add_eval_command(app, eval, eval_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -197,46 +253,5 @@ int main(int argc, char** argv) {
     std::cerr << "maskdetect: " << e.what() << "\nRun 'maskdetect --help' for the options.\n";
     return 2;
   }
-
-  if (*eval) {
-    for (const auto& d : eval_data) e.datasets.emplace_back(d);
-    e.engine.model = eval_model.empty() ? maskdetect::find_default_model(argv[0])
-                                        : std::filesystem::path(eval_model);
-    try {
-      maskdetect::run_eval(e, std::cout, std::cerr);
-      return 0;
-    } catch (const maskdetect::SetupError& err) {
-      std::cerr << "maskdetect eval: " << err.what() << '\n';
-      return 2;
-    }
-  }
-  if (o.pipeline.inputs.empty() || o.pipeline.out_dir.empty()) {
-    std::cerr << "maskdetect: " << (o.pipeline.inputs.empty() ? "--input" : "--out")
-              << " is required\nRun 'maskdetect --help' for the options.\n";
-    return 2;
-  }
-
-  o.annotate = !no_annotate;
-  o.engine.model = model;
-  for (const auto& f : fail_on) {
-    if (f == "no_mask") o.fail_on.unmasked = true;
-    if (f == "any-face") o.fail_on.any_face = true;
-    if (f == "error") o.fail_on.error = true;
-  }
-  o.console.progress = !no_progress && !o.console.quiet && (progress_flag || isatty(STDERR_FILENO));
-  o.pipeline.cancel = &g_interrupted;
-  std::signal(SIGINT, on_sigint);
-  std::signal(SIGTERM, on_sigint);
-
-  try {
-    const auto outcome = maskdetect::run_maskdetect(o, std::cin, std::cout, std::cerr);
-    std::cout.flush();
-    return outcome.exit_status;
-  } catch (const maskdetect::SetupError& e) {
-    std::cerr << "maskdetect: " << e.what() << '\n';
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "maskdetect: unexpected error: " << e.what() << '\n';
-    return 2;
-  }
+  return *eval_app ? eval_command(eval, eval_flags) : run_command(run, run_flags);
 }
