@@ -66,7 +66,7 @@ TEST_CASE("face crops are named by their label", "[media_sinks]") {
   CHECK(fs::exists(out.path() / "crops/x/group.face1.no_mask.jpg"));
 }
 
-TEST_CASE("an annotated video holds every frame; per-frame records one line each",
+TEST_CASE("an annotated video holds every frame and the per-frame records one line each",
           "[media_sinks]") {
   testing::TempDir out;
   ModelCard card;
