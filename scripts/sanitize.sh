@@ -66,8 +66,8 @@ no_reports() {
   if [ -n "$reports" ]; then
     echo "==== sanitizer reports in $1:" >&2
     for f in $reports; do
-      echo "---- $f" >&2
-      cat "$f" >&2
+      echo "---- $f (first 60 lines)" >&2
+      head -n 60 "$f" >&2
     done
     return 1
   fi
