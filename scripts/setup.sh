@@ -32,6 +32,7 @@ packages=(
   catch2                           # v2, catch2/catch.hpp
   python3 python3-jsonschema       # the end-to-end tests validate report.json against its schema
   ffmpeg                           # ffprobe, used by tests to inspect written videos
+  time                             # /usr/bin/time -f %M: peak memory in the hostile-input tests
   clang libfuzzer-14-dev libclang-rt-14-dev  # the fuzz targets and their CI smoke run
 )
 if [ "$with_training" = 1 ]; then

@@ -3,17 +3,14 @@
 #include <catch2/catch.hpp>
 #include <opencv2/core.hpp>
 
+#include "test_support.hpp"
+
 using namespace maskdetect;
 
 namespace {
 
 Face face(cv::Rect box, const std::string& label, float confidence = 0.97F) {
-  Face f;
-  f.box = box;
-  f.label = label;
-  f.confidence = confidence;
-  f.scores = {{label, confidence}};
-  return f;
+  return testing::make_face(box, label, confidence);
 }
 
 cv::Vec3b at(const cv::Mat& m, int x, int y) { return m.at<cv::Vec3b>(y, x); }
@@ -88,9 +85,20 @@ TEST_CASE("boxes partly or wholly outside the image, or empty input, never crash
   CHECK(at(img, 49, 40) == cv::Vec3b(0, 200, 0));
   CHECK(at(img, 150, 190) == cv::Vec3b(0, 0, 230));
 
+  // Boxes wholly outside, empty or negative draw nothing: the corners far from the two visible
+  // boxes keep their grey.
+  CHECK(at(img, 120, 20) == kGrey);
+  CHECK(at(img, 20, 120) == kGrey);
+
+  // An image smaller than the label still gets its box, and keeps its size and type.
   cv::Mat tiny(8, 8, CV_8UC3, cv::Scalar::all(0));
   annotate(tiny, {face({1, 1, 6, 6}, "no_mask", 0.5F)});
+  REQUIRE(tiny.size() == cv::Size(8, 8));
+  REQUIRE(tiny.type() == CV_8UC3);
+  CHECK(at(tiny, 1, 4) == cv::Vec3b(0, 0, 230));
+
+  // An empty image is left alone: no throw, nothing allocated behind the caller's back.
   cv::Mat empty;
-  annotate(empty, {face({1, 1, 6, 6}, "mask")});
+  CHECK_NOTHROW(annotate(empty, {face({1, 1, 6, 6}, "mask")}));
   CHECK(empty.empty());
 }

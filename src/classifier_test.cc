@@ -29,7 +29,8 @@ std::string label_of_main_face(maskdetect::Classifier& c, const std::string& pho
   std::vector<maskdetect::Face> f;
   auto biggest = std::max_element(faces.begin(), faces.end(),
                                   [](auto& a, auto& b) { return a.box.area() < b.box.area(); });
-  f.push_back({biggest->box, std::nullopt, {}, 0.F, {}});
+  f.push_back(maskdetect::testing::make_face(biggest->box, "", 0.F));
+  f.back().scores.clear();
   c.classify(img, f, 0.5F, 0.F);
   return f[0].label;
 }

@@ -43,7 +43,7 @@ TEST_CASE("a missing or corrupt cascade is a setup error naming the file", "[det
                     Catch::Contains("/nonexistent/cascade.xml") && Catch::Contains("--cascade"));
   maskdetect::testing::TempDir dir;
   o.cascade = dir.path() / "corrupt.xml";
-  std::ofstream(o.cascade) << "<opencv_storage><cascade>garbage";
+  maskdetect::testing::write_file(o.cascade, "<opencv_storage><cascade>garbage");
   CHECK_THROWS_AS(maskdetect::make_detector(o), maskdetect::SetupError);
   o = {};
   o.engine = "magic";

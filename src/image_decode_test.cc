@@ -1,7 +1,6 @@
 #include "maskdetect/image_decode.hpp"
 
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
 #include "test_support.hpp"
@@ -92,10 +91,7 @@ TEST_CASE("decode: what is not an image is refused with the sniffer's reason", "
 TEST_CASE("decode: content the decoder rejects is an InputError", "[decode]") {
   TempDir tmp;
   const auto p = tmp.path() / "broken.png";
-  {
-    std::ofstream out(p, std::ios::binary);
-    out << "\x89PNG\r\n\x1a\n" << std::string(200, '\x42');
-  }
+  maskdetect::testing::write_file(p, "\x89PNG\r\n\x1a\n" + std::string(200, '\x42'));
   const std::string msg = refusal(p);
   CHECK(msg.rfind("cannot decode png data: ", 0) == 0);
 }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <sstream>
 
 #include "test_support.hpp"
@@ -12,16 +11,15 @@
 namespace fs = std::filesystem;
 using namespace maskdetect;
 using maskdetect::testing::read_text;
+using maskdetect::testing::split_lines;
 using maskdetect::testing::TempDir;
+using maskdetect::testing::write_file;
 using nlohmann::json;
 
 namespace {
 
 Face face(const std::string& label, float confidence) {
-  Face f;
-  f.box = {10, 20, 64, 64};
-  f.label = label;
-  f.confidence = confidence;
+  Face f = maskdetect::testing::make_face({10, 20, 64, 64}, label, confidence);
   f.scores = {{"mask", label == "mask" ? confidence : 1 - confidence},
               {"no_mask", label == "mask" ? 1 - confidence : confidence}};
   return f;
@@ -71,13 +69,6 @@ FrameRecord frame(std::int64_t index, std::vector<Face> faces) {
   f.time_ms = index * 33.366;
   f.faces = std::move(faces);
   return f;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
 }
 
 RunInfo run_info() {
@@ -216,7 +207,7 @@ TEST_CASE("report.json holds the run, every file and a summary with every label"
   CHECK(j.at("files").size() == 3);
   CHECK(j.at("summary").at("by_label") == json{{"mask", 1}, {"no_mask", 310}});
   // One line per file entry, so grep and diff line up with files.
-  const auto lines = lines_of(read_text(path));
+  const auto lines = split_lines(read_text(path));
   CHECK(lines.front() == "{");
   CHECK(lines[1] == "  \"schema\": \"maskdetect.report/1\",");
   const auto files_at = std::find(lines.begin(), lines.end(), "  \"files\": [");
@@ -306,7 +297,7 @@ TEST_CASE("CSV has a row per face and one for every file without one", "[report]
     CHECK_FALSE(fs::exists(path));
     csv.finish();
   }
-  const auto rows = lines_of(read_text(path));
+  const auto rows = split_lines(read_text(path));
   REQUIRE(rows.size() == 9);
   CHECK(rows[0] == CsvReport::header());
   CHECK(rows[0] ==
@@ -331,7 +322,7 @@ TEST_CASE("an unfinished CSV is finished by its destructor", "[report]") {
     CsvReport csv(dir.path() / "report.csv");
     csv.add(broken("x", "bad"));
   }
-  CHECK(lines_of(read_text(dir.path() / "report.csv")).size() == 2);
+  CHECK(split_lines(read_text(dir.path() / "report.csv")).size() == 2);
   std::vector<fs::path> entries(fs::directory_iterator(dir.path()), fs::directory_iterator{});
   CHECK(entries.size() == 1);
 }
@@ -369,7 +360,7 @@ TEST_CASE("JSONL writes one flushed object per image, frame and finished video",
   w.add(broken("b.jpg", "bad"));
   CHECK(buf.syncs == 5);
 
-  const auto lines = lines_of(buf.str());
+  const auto lines = split_lines(buf.str());
   REQUIRE(lines.size() == 5);
   std::vector<std::string> kinds;
   for (const auto& l : lines) {
@@ -467,7 +458,7 @@ TEST_CASE("report.json validates against docs/report.schema.json", "[report][sch
   // The schema is not vacuous: the mistakes a writer could make are caught.
   const auto rejects = [&](const std::string& what, json broken_report) {
     INFO(what);
-    std::ofstream(dir.path() / "broken.json") << broken_report.dump();
+    write_file(dir.path() / "broken.json", broken_report.dump());
     CHECK(schema_errors(dir.path() / "broken.json", schema) != "");
   };
   json r = rep;
@@ -506,10 +497,10 @@ TEST_CASE("JSONL lines validate against docs/jsonl.schema.json", "[report][schem
   w.add(video("clip.mp4"));
   w.add(broken("b.jpg", "bad"));
   int n = 0;
-  for (const auto& line : lines_of(out.str())) {
+  for (const auto& line : split_lines(out.str())) {
     INFO(line);
     const fs::path p = dir.path() / ("line" + std::to_string(n++) + ".json");
-    std::ofstream(p) << line;
+    write_file(p, line);
     CHECK(schema_errors(p, schema) == "");
   }
   CHECK(n == 6);

@@ -2,17 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_support.hpp"
+
 using namespace maskdetect;
 
 namespace {
 
-Face face(const std::string& label) {
-  Face f;
-  f.box = {0, 0, 10, 10};
-  f.label = label;
-  f.confidence = 0.9F;
-  return f;
-}
+Face face(const std::string& label) { return testing::make_face({0, 0, 10, 10}, label); }
 
 }  // namespace
 
