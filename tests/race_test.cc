@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "maskdetect/model_card.hpp"
-#include "maskdetect/pipeline.hpp"
+#include "maskdetect/run.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -28,18 +28,16 @@ TEST_CASE("a video whose every frame fails in 2 workers is one error, exit 1, no
   for (int run = 0; run < 10; ++run) {
     INFO("run " << run);
     TempDir out;
-    maskdetect::PipelineOptions o;
-    o.inputs = {video.string()};
-    o.out_dir = out.path();
-    o.threads = 2;
+    maskdetect::RunOptions o;
+    o.pipeline.inputs = {video.string()};
+    o.pipeline.out_dir = out.path();
+    o.pipeline.threads = 2;
     o.annotate = false;
-    o.model = maskdetect::find_default_model(maskdetect::testing::binary());
+    o.engine.model = maskdetect::find_default_model(maskdetect::testing::binary());
     std::istringstream no_stdin;
     std::ostringstream data, log;
-    const auto outcome = maskdetect::run_pipeline(o, no_stdin, data, log);
+    const auto outcome = maskdetect::run_maskdetect(o, no_stdin, data, log);
 
-    // Only the public options above and the outcome's exit status: the pipeline's internals are
-    // being rewritten, this test must hold for any of them.
     INFO(log.str().substr(0, 500));
     CHECK(outcome.exit_status == 1);
     const auto rep = maskdetect::testing::read_report(out.path());
