@@ -6,6 +6,8 @@
 #include "test_support.hpp"
 
 using namespace maskdetect;
+using maskdetect::testing::read_text;
+using maskdetect::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -58,4 +60,31 @@ TEST_CASE("an atomic file names the file when it cannot be written", "[atomic_fi
   }
   // Two temporaries for the same file never collide.
   CHECK(temp_sibling(dir.path() / "a") != temp_sibling(dir.path() / "a"));
+}
+
+TEST_CASE("write_file_atomically leaves the content and no temporary", "[atomic_file]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "out.txt";
+  write_file_atomically(path, "first");
+  write_file_atomically(path, "second\n");
+  CHECK(read_text(path) == "second\n");
+  std::vector<fs::path> entries(fs::directory_iterator(dir.path()), fs::directory_iterator{});
+  CHECK(entries.size() == 1);
+}
+
+TEST_CASE("write_file_atomically names the file when it cannot write", "[atomic_file]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "no-such-dir" / "report.json";
+  try {
+    write_file_atomically(path, "x");
+    FAIL("expected an exception");
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains(path.string()));
+    CHECK_THAT(e.what(), Catch::Contains("No such file or directory"));
+  }
+  // A directory in the way of the rename: the temporary must not be left behind.
+  fs::create_directories(dir.path() / "taken" / "inner");
+  CHECK_THROWS_AS(write_file_atomically(dir.path() / "taken", "x"), std::runtime_error);
+  std::vector<fs::path> entries(fs::directory_iterator(dir.path()), fs::directory_iterator{});
+  CHECK(entries.size() == 1);
 }

@@ -37,7 +37,8 @@ TEST_CASE("the console names each failed file and ends with the summary", "[cons
   CHECK(text.find("\033[K") == std::string::npos);  // no progress line: no escape codes
 }
 
-TEST_CASE("--verbose prints every file with its warnings, --quiet prints nothing", "[console]") {
+TEST_CASE("the console in verbose mode prints every file with its warnings, in quiet mode nothing",
+          "[console]") {
   std::ostringstream verbose_log, quiet_log;
   ConsoleSink verbose(verbose_log, ConsoleOptions{false, true, false, {}});
   ConsoleSink quiet(quiet_log, ConsoleOptions{true, false, false, {}});
