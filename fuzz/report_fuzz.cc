@@ -1,0 +1,46 @@
+// Fuzzes parse_report_faces, the reader behind `maskdetect eval --from-report`: any text may
+// come in and SetupError is the only allowed failure. The faces it returns are then scored
+// against themselves, as eval would against ground truth.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "known_issues.hpp"
+#include "maskdetect/errors.hpp"
+#include "maskdetect/eval.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::map<std::string, std::vector<maskdetect::Face>> faces;
+  try {
+    faces = maskdetect::parse_report_faces(text);
+  } catch (const maskdetect::SetupError&) {
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "report: parse_report_faces threw %s\n", e.what());
+    std::abort();
+  }
+  static const bool skip_iou_overflow = maskdetect::fuzz::skip_known("iou-overflow");
+  for (const auto& [name, list] : faces) {
+    if (list.size() > 128) continue;  // scoring is quadratic by design
+    bool skip = false;
+    for (const auto& f : list)
+      skip = skip || (skip_iou_overflow && maskdetect::fuzz::area_overflows(f.box));
+    if (skip) continue;
+    std::vector<maskdetect::GtFace> gt;
+    for (const auto& f : list) {
+      maskdetect::GtFace g;
+      g.box = f.box;
+      g.cls = maskdetect::canonical_gt_class(f.label);
+      g.label = f.label;
+      gt.push_back(g);
+    }
+    (void)maskdetect::score_image(gt, list);
+  }
+  return 0;
+}
