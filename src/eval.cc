@@ -999,6 +999,16 @@ class OpenCvThreads {
   int saved_;
 };
 
+// A box field of a report: a number within +-1e9 (the range parse_voc accepts), truncated as
+// VOC coordinates are. get<int> on 1e30 would be undefined behaviour, not an error.
+int report_box_field(const json& box, const char* key) {
+  const json& v = box.at(key);
+  const double d = v.is_number() ? v.get<double>() : std::nan("");
+  if (!(std::abs(d) <= 1e9))
+    throw SetupError(std::string("box.") + key + " is not a pixel coordinate: " + v.dump());
+  return static_cast<int>(std::trunc(d));
+}
+
 }  // namespace
 
 std::map<std::string, std::vector<Face>> parse_report_faces(std::string_view text) {
@@ -1013,8 +1023,8 @@ std::map<std::string, std::vector<Face>> parse_report_faces(std::string_view tex
       for (const json& face : f.value("faces", json::array())) {
         const json& b = face.at("box");
         Face x;
-        x.box = cv::Rect(b.at("x").get<int>(), b.at("y").get<int>(), b.at("w").get<int>(),
-                         b.at("h").get<int>());
+        x.box = cv::Rect(report_box_field(b, "x"), report_box_field(b, "y"),
+                         report_box_field(b, "w"), report_box_field(b, "h"));
         x.label = face.value("label", "");
         x.confidence = face.value("confidence", 0.F);
         faces.push_back(std::move(x));
