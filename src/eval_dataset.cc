@@ -1,5 +1,6 @@
 #include "maskdetect/eval_dataset.hpp"
 
+#include <cmath>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -166,6 +167,28 @@ std::string read_file_bytes(const fs::path& p) {
   return ss.str();
 }
 
+namespace {
+
+// A box field of a report: a number within +-1e9 (the range parse_voc accepts), truncated as
+// VOC coordinates are. get<int> on 1e30 would be undefined behaviour, not an error.
+int report_box_field(const json& box, const char* key) {
+  const json& v = box.at(key);
+  const double d = v.is_number() ? v.get<double>() : std::nan("");
+  if (!(std::abs(d) <= 1e9))
+    throw SetupError(std::string("box.") + key + " is not a pixel coordinate: " + v.dump());
+  return static_cast<int>(std::trunc(d));
+}
+
+// A probability; anything else (1e300 would not even fit a float) is an error in the report.
+float report_confidence(const json& face) {
+  const json v = face.value("confidence", json(0.0));
+  const double d = v.is_number() ? v.get<double>() : std::nan("");
+  if (!(d >= 0 && d <= 1)) throw SetupError("confidence is not a probability: " + v.dump());
+  return static_cast<float>(d);
+}
+
+}  // namespace
+
 std::map<std::string, std::vector<Face>> parse_report_faces(std::string_view text) {
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) throw SetupError("not valid JSON");
@@ -178,10 +201,10 @@ std::map<std::string, std::vector<Face>> parse_report_faces(std::string_view tex
       for (const json& face : f.value("faces", json::array())) {
         const json& b = face.at("box");
         Face x;
-        x.box = cv::Rect(b.at("x").get<int>(), b.at("y").get<int>(), b.at("w").get<int>(),
-                         b.at("h").get<int>());
+        x.box = cv::Rect(report_box_field(b, "x"), report_box_field(b, "y"),
+                         report_box_field(b, "w"), report_box_field(b, "h"));
         x.label = face.value("label", "");
-        x.confidence = face.value("confidence", 0.F);
+        x.confidence = report_confidence(face);
         faces.push_back(std::move(x));
       }
       out.emplace(fs::path(f.at("path").get<std::string>()).filename().string(), std::move(faces));

@@ -19,6 +19,8 @@ constexpr std::size_t kHeadBytes = 4096;
 // How far from the end an end marker may sit: writers and transfers sometimes leave padding or
 // a little junk after it, and this stays a single small read.
 constexpr std::size_t kTailBytes = 4096;
+// What a read past the head fetches at least (see FileSource::read).
+constexpr std::size_t kWindowBytes = 4096;
 constexpr const char* kUnrecognised = "not an image or video (unrecognised content)";
 
 // Random access to the file's bytes: the head is kept in memory, anything else is read on
@@ -57,11 +59,20 @@ class FileSource : public Source {
     head_ = pread_at(0, static_cast<std::size_t>(std::min<std::uint64_t>(size, kHeadBytes)));
   }
   std::string_view read(std::uint64_t offset, std::size_t n) override {
-    if (offset + n <= head_.size()) return std::string_view(head_).substr(offset, n);
+    // Offsets come from untrusted headers: compare by subtraction so none can wrap around.
     if (offset >= size_) return {};
-    scratch_ =
-        pread_at(offset, static_cast<std::size_t>(std::min<std::uint64_t>(n, size_ - offset)));
-    return scratch_;
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, size_ - offset));
+    if (offset < head_.size() && n <= head_.size() - offset)
+      return std::string_view(head_).substr(static_cast<std::size_t>(offset), n);
+    if (offset >= window_at_ && offset - window_at_ < window_.size() &&
+        n <= window_.size() - (offset - window_at_))
+      return std::string_view(window_).substr(static_cast<std::size_t>(offset - window_at_), n);
+    // A small window rather than exactly `n` bytes: walks of many small records (JPEG
+    // segments) then cost one read per window, while long records are skipped by seeking.
+    window_at_ = offset;
+    window_ = pread_at(offset, static_cast<std::size_t>(std::min<std::uint64_t>(
+                                   std::max(n, kWindowBytes), size_ - offset)));
+    return std::string_view(window_).substr(0, std::min(n, window_.size()));
   }
   std::optional<std::uint64_t> size() const override { return size_; }
 
@@ -82,7 +93,9 @@ class FileSource : public Source {
 
   int fd_;
   std::uint64_t size_;
-  std::string head_, scratch_;
+  std::string head_;
+  std::uint64_t window_at_ = 0;
+  std::string window_;
 };
 
 std::uint32_t be16(std::string_view b, std::size_t i) {
@@ -175,9 +188,13 @@ bool jpeg_truncated(Source& src, const MediaInfo& info) {
 
 void jpeg_size(Source& src, MediaInfo& info) {
   // Markers are walked by their lengths; APPn segments (EXIF, ICC, XMP) can be hundreds of KB,
-  // so each header is read where it sits instead of hoping it is in the first few KB.
+  // so each header is read where it sits instead of hoping it is in the first few KB. There is
+  // no limit on the number of segments: a frame header hidden after thousands of comments must
+  // still be found, or a pixel bomb would pass as "size unknown". Every step moves forward and
+  // reads stay small (the file source reads a window at a time), so a walk costs at most one
+  // pass over the file's segment headers.
   std::uint64_t pos = 2;
-  for (int segments = 0; segments < 10000; ++segments) {
+  for (;;) {
     // Marker, length and (for a frame header) the size in one read.
     const std::string_view b = src.read(pos, 9);
     if (b.size() < 2 || static_cast<unsigned char>(b[0]) != 0xFF) return;

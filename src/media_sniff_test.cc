@@ -313,3 +313,62 @@ TEST_CASE("sniff: sizes agree with OpenCV for every format it writes", "[sniff]"
     CHECK_FALSE(info.truncated);
   }
 }
+
+TEST_CASE("sniff: a JPEG frame header is found after any number of segments", "[sniff]") {
+  // 20,000 comment segments (more than any fixed limit a walk might have had), then the frame.
+  std::string s = bytes({0xFF, 0xD8});
+  for (int i = 0; i < 20000; ++i) s += bytes({0xFF, 0xFE}) + be16(5) + "c:" + bytes({i & 0x7F});
+  s += bytes({0xFF, 0xC0}) + be16(17) + bytes({8}) + be16(32000) + be16(31000) +
+       std::string(12, '\1');
+  s += bytes({0xFF, 0xDA}) + be16(2) + std::string(50, '\x55') + bytes({0xFF, 0xD9});
+  const auto mem = sniff_media_bytes(s, true);
+  CHECK(mem.width == 31000);
+  CHECK(mem.height == 32000);
+  // The same through the file reader, which walks the chain a small window at a time.
+  maskdetect::testing::TempDir tmp;
+  std::ofstream(tmp.path() / "many.jpg", std::ios::binary) << s;
+  const auto file = sniff_media(tmp.path() / "many.jpg");
+  CHECK(file.width == 31000);
+  CHECK(file.height == 32000);
+  CHECK_FALSE(file.truncated);
+  // Segments long enough to be skipped by seeking rather than read.
+  std::ofstream(tmp.path() / "big.jpg", std::ios::binary) << jpeg(77, 66, 65000);
+  const auto big = sniff_media(tmp.path() / "big.jpg");
+  CHECK(big.width == 77);
+  CHECK(big.height == 66);
+}
+
+TEST_CASE("sniff: the hostile JPEG with 10,001 comments before its frame header", "[sniff]") {
+  const auto path =
+      maskdetect::testing::shared_file("hostile/jpeg-32000x32000-after-10001-comments.jpg");
+  const auto info = sniff_media(path);
+  CHECK(info.kind == FileKind::Image);
+  CHECK(info.format == "jpeg");
+  CHECK(info.width == 32000);
+  CHECK(info.height == 32000);
+}
+
+TEST_CASE("sniff: offsets near 2^64 neither wrap nor throw", "[sniff]") {
+  // Found by fuzz/sniff_fuzz: a BigTIFF whose first directory sits at offset 2^64 - 1. The file
+  // reader added the read length to that offset, wrapped around and threw std::out_of_range.
+  std::string big = "II+" + bytes({0, 8, 0, 0, 0});
+  big += std::string(8, '\xFF') + std::string(40, '\0');
+  std::string big_be = "MM" + bytes({0, 0x2B, 0, 8, 0, 0});
+  big_be += std::string(8, '\xFF') + std::string(40, '\0');
+  // A JPEG 2000 box whose 64-bit length wraps the walk back to the start.
+  std::string jp2 = bytes({0, 0, 0, 0x0C}) + "jP  " + bytes({0x0D, 0x0A, 0x87, 0x0A});
+  jp2 += be32(1) + "skip" + std::string(8, '\xFF') + std::string(16, '\0');
+  maskdetect::testing::TempDir tmp;
+  for (const std::string& s : {big, big_be, jp2}) {
+    for (const bool whole : {true, false}) {
+      maskdetect::MediaInfo info;
+      CHECK_NOTHROW(info = sniff_media_bytes(s, whole));
+      CHECK(info.kind == FileKind::Image);
+      CHECK(info.width == 0);
+    }
+    std::ofstream(tmp.path() / "f", std::ios::binary | std::ios::trunc) << s;
+    maskdetect::MediaInfo info;
+    CHECK_NOTHROW(info = sniff_media(tmp.path() / "f"));
+    CHECK(info.width == 0);
+  }
+}

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -22,9 +24,48 @@ namespace {
 constexpr const char* kFix =
     "reinstall the model (cmake --install) or pass --model PATH to a .onnx with its .json card";
 
+// Pixel sizes the card may give: a classifier input far beyond this is a corrupt card, and the
+// limit keeps every product of sizes comfortably inside an int.
+constexpr int kMaxSide = 4096;
+
 std::array<double, 3> three(const json& j, const char* what) {
   if (!j.is_array() || j.size() != 3) throw SetupError(std::string(what) + " must have 3 values");
-  return {j[0].get<double>(), j[1].get<double>(), j[2].get<double>()};
+  std::array<double, 3> v{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (!j[i].is_number() || !std::isfinite(j[i].get<double>()))
+      throw SetupError(std::string(what) + " must have 3 numbers");
+    v[i] = j[i].get<double>();
+  }
+  return v;
+}
+
+// A whole number from `lo` to `hi`, written as 112 or 112.0. Anything else (a fraction, 1e30,
+// a string, true) is a SetupError naming `field`: converting an out-of-range JSON number to an
+// int is undefined behaviour, not an error, so the range is checked on the JSON value itself.
+int whole_number(const json& v, const std::string& field, int lo, int hi) {
+  if (v.is_number_unsigned()) {
+    if (v.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi) && lo <= hi &&
+        v.get<std::uint64_t>() >= static_cast<std::uint64_t>(std::max(lo, 0)))
+      return static_cast<int>(v.get<std::uint64_t>());
+  } else if (v.is_number_integer()) {
+    const std::int64_t i = v.get<std::int64_t>();
+    if (i >= lo && i <= hi) return static_cast<int>(i);
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::trunc(d) && d >= lo && d <= hi) return static_cast<int>(d);
+  }
+  throw SetupError(field + " must be a whole number from " + std::to_string(lo) + " to " +
+                   std::to_string(hi) + " (got " + v.dump() + ")");
+}
+
+// A number from `lo` to `hi` (finite, as JSON numbers always are once parsed).
+double number_in(const json& v, const std::string& field, double lo, double hi) {
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    if (d >= lo && d <= hi) return d;
+  }
+  throw SetupError(field + " must be a number from " + json(lo).dump() + " to " + json(hi).dump() +
+                   " (got " + v.dump() + ")");
 }
 
 }  // namespace
@@ -83,31 +124,48 @@ ModelCard parse_model_card(const json& j, const fs::path& card_path) {
     if (j.contains("face_threshold")) {
       // A number applies to every detector (stored under ""); an object names them.
       const json& t = j["face_threshold"];
+      // Read as double and checked before narrowing: a double beyond float's range does not
+      // convert to a float.
+      std::map<std::string, double> thresholds;
       if (t.is_number())
-        c.face_thresholds[""] = t.get<float>();
+        thresholds[""] = t.get<double>();
       else
-        c.face_thresholds = t.get<std::map<std::string, float>>();
-      for (const auto& [detector, v] : c.face_thresholds)
+        thresholds = t.get<std::map<std::string, double>>();
+      for (const auto& [detector, v] : thresholds) {
         if (!(v >= 0 && v <= 1))
           throw SetupError("face_threshold" + (detector.empty() ? "" : "." + detector) +
                            " must be between 0 and 1");
+        c.face_thresholds[detector] = static_cast<float>(v);
+      }
     }
     for (const auto& r : c.reject_labels)
       if (std::find(c.labels.begin(), c.labels.end(), r) == c.labels.end())
         throw SetupError("reject_labels names '" + r + "', which is not one of labels");
     read_roles(j, c);
     const json& in = j.at("input");
-    c.input_width = in.at("width").get<int>();
-    c.input_height = in.at("height").get<int>();
+    c.input_width = whole_number(in.at("width"), "input.width", 1, kMaxSide);
+    c.input_height = whole_number(in.at("height"), "input.height", 1, kMaxSide);
     const std::string order = in.value("channel_order", "RGB");
     if (order != "RGB" && order != "BGR") throw SetupError("channel_order must be RGB or BGR");
     c.rgb = order == "RGB";
-    c.scale = in.value("scale", 1.0 / 255.0);
+    if (in.contains("scale")) c.scale = number_in(in["scale"], "input.scale", 1e-9, 1e9);
     if (in.contains("mean")) c.mean = three(in["mean"], "input.mean");
     if (in.contains("std")) c.std = three(in["std"], "input.std");
     if (j.contains("output")) c.outputs_logits = j["output"].value("kind", "logits") == "logits";
-    if (j.contains("crop")) c.crop_margin = j["crop"].value("margin", 0.0);
-    if (j.contains("crop_sets")) c.crop_set_side = j["crop_sets"].value("stored_side", 0);
+    if (j.contains("crop")) {
+      const json& crop = j.at("crop");
+      if (!crop.is_object()) throw SetupError("crop must be an object");
+      // The crop rule multiplies a face's side by 1 + 2 * margin: a huge one would overflow it.
+      if (crop.contains("margin"))
+        c.crop_margin = number_in(crop.at("margin"), "crop.margin", 0, 2);
+    }
+    if (j.contains("crop_sets")) {
+      const json& sets = j.at("crop_sets");
+      if (!sets.is_object()) throw SetupError("crop_sets must be an object");
+      if (sets.contains("stored_side"))
+        c.crop_set_side =
+            whole_number(sets.at("stored_side"), "crop_sets.stored_side", 0, kMaxSide);
+    }
   } catch (const json::exception& e) {
     throw SetupError("model card " + card_path.string() + " is malformed (" + e.what() + "); " +
                      kFix);

@@ -1,7 +1,9 @@
 #include "maskdetect/model_card.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "maskdetect/errors.hpp"
@@ -133,4 +135,59 @@ TEST_CASE("sha256_file matches a known digest", "[model_card]") {
   write(dir.path() / "abc", "abc");
   CHECK(maskdetect::sha256_file(dir.path() / "abc") ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("model card sizes are whole numbers in range, else a SetupError naming the field",
+          "[model_card]") {
+  // Found by fuzz/model_card_fuzz: a width of 1e30 went through get<int>, which is undefined
+  // behaviour for a double that no int can hold.
+  json j = minimal_card();
+  j["input"]["width"] = 112.0;  // a whole number written as a float is fine
+  CHECK(maskdetect::parse_model_card(j, "/m/c.json").input_width == 112);
+  for (const json& bad :
+       {json(1e30), json(-1e30), json(96.5), json(0), json(-3), json(100000), json("96"),
+        json(true), json(std::numeric_limits<std::uint64_t>::max()), json(nullptr)}) {
+    INFO(bad.dump());
+    j = minimal_card();
+    j["input"]["width"] = bad;
+    CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"),
+                      Catch::Contains("input.width") || Catch::Contains("malformed"));
+    CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/c.json"), maskdetect::SetupError);
+    j = minimal_card();
+    j["input"]["height"] = bad;
+    CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/c.json"), maskdetect::SetupError);
+    j = minimal_card();
+    j["crop_sets"] = {{"stored_side", bad}};
+    if (bad == json(0)) {
+      CHECK(maskdetect::parse_model_card(j, "/m/c.json").crop_set_side == 0);
+    } else {
+      CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"),
+                        Catch::Contains("crop_sets.stored_side"));
+    }
+  }
+  j = minimal_card();
+  j["input"]["width"] = 1e30;
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"),
+                    Catch::Contains("input.width") && Catch::Contains("/m/c.json"));
+}
+
+TEST_CASE("model card numbers that feed arithmetic are range-checked", "[model_card]") {
+  json j = minimal_card();
+  j["crop"]["margin"] = 1e300;  // the crop side would overflow an int
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"), Catch::Contains("crop.margin"));
+  j["crop"]["margin"] = -0.5;
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"), Catch::Contains("crop.margin"));
+  j = minimal_card();
+  j["face_threshold"] = 1e300;  // beyond float: checked before narrowing
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"),
+                    Catch::Contains("face_threshold"));
+  j = minimal_card();
+  j["input"]["scale"] = 0;
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"), Catch::Contains("input.scale"));
+  j = minimal_card();
+  j["input"]["mean"] = {0.1, "x", 0.3};
+  CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/c.json"), maskdetect::SetupError);
+  j = minimal_card();
+  j["crop"] = 3;
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"), Catch::Contains("crop"));
 }
