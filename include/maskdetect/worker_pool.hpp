@@ -7,6 +7,7 @@
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -67,28 +68,57 @@ template <class Item>
 void WorkerPool::run(std::size_t in_flight, const std::function<std::optional<Item>()>& produce,
                      const std::function<void(Engine&, Item&)>& work,
                      const std::function<void(Item&)>& consume) {
-  using Ptr = std::shared_ptr<Item>;  // copyable, as every TBB release accepts
+  // Items live in a ring of slots, one per token TBB lets into the pipeline, and the tokens are
+  // slot numbers. TBB hands them over inside its own (uninstrumented) library, so every hand-off
+  // is also made visible to ThreadSanitizer: a release/acquire on the slot's stage between
+  // stages, and a mutex around each serial stage, which TBB may run on different threads.
+  struct Slot {
+    std::optional<Item> item;
+    std::atomic<int> stage{0};
+  };
+  const std::size_t n = in_flight < 1 ? 1 : in_flight;
+  std::vector<Slot> slots(n);
+  std::size_t next = 0;
+  std::mutex producing, consuming;
   arena_.execute([&] {
-    tbb::parallel_pipeline(
-        in_flight < 1 ? 1 : in_flight,
-        tbb::make_filter<void, Ptr>(tbb::filter_mode::serial_in_order,
-                                    [&](tbb::flow_control& fc) -> Ptr {
-                                      std::optional<Item> item = produce();
-                                      if (!item) {
-                                        fc.stop();
-                                        return nullptr;
-                                      }
-                                      return std::make_shared<Item>(std::move(*item));
-                                    }) &
-            tbb::make_filter<Ptr, Ptr>(tbb::filter_mode::parallel,
-                                       [&](Ptr item) {
-                                         Lease lease(*this);
-                                         work(lease.engine(), *item);
-                                         return item;
-                                       }) &
-            tbb::make_filter<Ptr, void>(tbb::filter_mode::serial_in_order,
-                                        [&](Ptr item) { consume(*item); }));
+    tbb::parallel_pipeline(n, tbb::make_filter<void, std::size_t>(
+                                  tbb::filter_mode::serial_in_order,
+                                  [&](tbb::flow_control& fc) -> std::size_t {
+                                    std::lock_guard<std::mutex> lock(producing);
+                                    std::optional<Item> item = produce();
+                                    if (!item) {
+                                      fc.stop();
+                                      return 0;
+                                    }
+                                    // TBB's token limit guarantees the slot's previous item has
+                                    // been consumed.
+                                    const std::size_t i = next++ % n;
+                                    (void)slots[i].stage.load(std::memory_order_acquire);
+                                    slots[i].item = std::move(item);
+                                    slots[i].stage.store(1, std::memory_order_release);
+                                    return i;
+                                  }) &
+                                  tbb::make_filter<std::size_t, std::size_t>(
+                                      tbb::filter_mode::parallel,
+                                      [&](std::size_t i) {
+                                        (void)slots[i].stage.load(std::memory_order_acquire);
+                                        Lease lease(*this);
+                                        work(lease.engine(), *slots[i].item);
+                                        slots[i].stage.store(2, std::memory_order_release);
+                                        return i;
+                                      }) &
+                                  tbb::make_filter<std::size_t, void>(
+                                      tbb::filter_mode::serial_in_order, [&](std::size_t i) {
+                                        std::lock_guard<std::mutex> lock(consuming);
+                                        (void)slots[i].stage.load(std::memory_order_acquire);
+                                        consume(*slots[i].item);
+                                        slots[i].item.reset();
+                                        slots[i].stage.store(0, std::memory_order_release);
+                                      }));
   });
+  // Whatever thread ran the last stage, the caller now sees its writes (and destroys the slots).
+  std::scoped_lock done(producing, consuming);
+  for (Slot& slot : slots) (void)slot.stage.load(std::memory_order_acquire);
 }
 
 }  // namespace maskdetect
