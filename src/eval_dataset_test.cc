@@ -10,15 +10,6 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
-
-}  // namespace
-
 TEST_CASE("split rule equals training/common.py split_of", "[eval]") {
   using maskdetect::split_of;
   // Expected values from /usr/bin/python3 -c "from common import split_of; ...".
@@ -37,12 +28,13 @@ TEST_CASE("dataset planning: layouts, split, limit, missing images", "[eval]") {
   const fs::path voc = tmp.path() / "voc";
   // Stems "a" (train), "b" (test), "e" (val): see the split rule test.
   for (const char* stem : {"a", "b", "e"}) {
-    write_text(voc / "annotations" / (std::string(stem) + ".xml"), "<annotation/>");
-    write_text(voc / "images" / (std::string(stem) + ".jpg"), "x");
+    maskdetect::testing::write_file(voc / "annotations" / (std::string(stem) + ".xml"),
+                                    "<annotation/>");
+    maskdetect::testing::write_file(voc / "images" / (std::string(stem) + ".jpg"), "x");
   }
-  write_text(voc / "annotations" / "orphan.xml", "<annotation/>");
-  write_text(voc / "annotations" / "broken.xml", "<annotation>");
-  write_text(voc / "annotations" / "notes.txt", "not an annotation");
+  maskdetect::testing::write_file(voc / "annotations" / "orphan.xml", "<annotation/>");
+  maskdetect::testing::write_file(voc / "annotations" / "broken.xml", "<annotation>");
+  maskdetect::testing::write_file(voc / "annotations" / "notes.txt", "not an annotation");
   std::ostringstream log;
   auto plan = maskdetect::plan_dataset(voc, "all", 0, log);
   CHECK(plan.kind == "voc");
@@ -56,9 +48,9 @@ TEST_CASE("dataset planning: layouts, split, limit, missing images", "[eval]") {
   CHECK(maskdetect::plan_dataset(voc, "all", 2, log).samples.size() == 2);
 
   const fs::path crops = tmp.path() / "crops";
-  write_text(crops / "with_mask" / "a.jpg", "x");
-  write_text(crops / "mask_weared_incorrect" / "b.jpg", "x");
-  write_text(crops / "without_mask" / ".hidden.jpg", "x");
+  maskdetect::testing::write_file(crops / "with_mask" / "a.jpg", "x");
+  maskdetect::testing::write_file(crops / "mask_weared_incorrect" / "b.jpg", "x");
+  maskdetect::testing::write_file(crops / "without_mask" / ".hidden.jpg", "x");
   plan = maskdetect::plan_dataset(crops, "all", 0, log);
   CHECK(plan.kind == "crops");
   REQUIRE(plan.samples.size() == 2);

@@ -13,15 +13,6 @@
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
-
-}  // namespace
-
 TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
   const fs::path photo = maskdetect::testing::fixture("faces/obama.jpg");
   const fs::path model =
@@ -35,11 +26,12 @@ TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
   fs::copy_file(photo, voc / "images" / "obama.jpg");
   // <filename> names a file that is not there: the image is found by the annotation's stem.
   // The box is about where Haar puts the face (342, 95, 300 x 300).
-  write_text(voc / "annotations" / "obama.xml",
-             "<annotation><filename>obama.png</filename><object><name>without_mask</name>"
-             "<bndbox><xmin>350</xmin><ymin>105</ymin><xmax>640</xmax><ymax>400</ymax>"
-             "</bndbox></object></annotation>");
-  write_text(voc / "annotations" / "no-image.xml", "<annotation/>");
+  maskdetect::testing::write_file(
+      voc / "annotations" / "obama.xml",
+      "<annotation><filename>obama.png</filename><object><name>without_mask</name>"
+      "<bndbox><xmin>350</xmin><ymin>105</ymin><xmax>640</xmax><ymax>400</ymax>"
+      "</bndbox></object></annotation>");
+  maskdetect::testing::write_file(voc / "annotations" / "no-image.xml", "<annotation/>");
   const cv::Mat img = cv::imread(photo.string());
   fs::create_directories(crops / "without_mask");
   REQUIRE(cv::imwrite((crops / "without_mask" / "face.jpg").string(), img({342, 95, 300, 300})));
@@ -111,13 +103,14 @@ TEST_CASE("eval scores the faces of an existing report by file name", "[eval][mo
   fs::copy_file(maskdetect::testing::fixture("faces/obama.jpg"), voc / "images" / "a.jpg");
   fs::copy_file(maskdetect::testing::fixture("faces/biden.jpg"), voc / "images" / "b.jpg");
   for (const char* stem : {"a", "b"})
-    write_text(voc / "annotations" / (std::string(stem) + ".xml"),
-               "<annotation><object><name>without_mask</name><bndbox><xmin>100</xmin><ymin>100"
-               "</ymin><xmax>200</xmax><ymax>200</ymax></bndbox></object></annotation>");
+    maskdetect::testing::write_file(
+        voc / "annotations" / (std::string(stem) + ".xml"),
+        "<annotation><object><name>without_mask</name><bndbox><xmin>100</xmin><ymin>100"
+        "</ymin><xmax>200</xmax><ymax>200</ymax></bndbox></object></annotation>");
   // The reference pipeline's shape: path, faces with box and label. A not_face box is dropped
   // as the tool drops it; b.jpg is not in the report.
-  write_text(tmp.path() / "report.json",
-             R"({"files": [{"path": "/somewhere/else/a.jpg", "faces": [
+  maskdetect::testing::write_file(tmp.path() / "report.json",
+                                  R"({"files": [{"path": "/somewhere/else/a.jpg", "faces": [
                    {"box": {"x": 105, "y": 100, "w": 100, "h": 100}, "label": "no_mask"},
                    {"box": {"x": 400, "y": 400, "w": 50, "h": 50}, "label": "not_face"},
                    {"box": {"x": 500, "y": 10, "w": 50, "h": 50}, "label": "mask"}]}]})");
@@ -141,7 +134,7 @@ TEST_CASE("eval scores the faces of an existing report by file name", "[eval][mo
   CHECK(v["predictions"] == (rejects ? 2 : 3));
   CHECK(r["from_report"] == o.from_report.string());
 
-  write_text(tmp.path() / "bad.json", R"({"summary": {}})");
+  maskdetect::testing::write_file(tmp.path() / "bad.json", R"({"summary": {}})");
   o.from_report = tmp.path() / "bad.json";
   CHECK_THROWS_WITH(maskdetect::run_eval(o, out, log), Catch::Contains("files"));
 }

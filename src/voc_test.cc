@@ -10,15 +10,6 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
-
-}  // namespace
-
 TEST_CASE("VOC annotations: objects, label spellings, robustness", "[eval][voc]") {
   const std::string xml = R"(<?xml version='1.0' encoding='utf-8'?>
 <!-- written by a labelling tool -->
@@ -63,7 +54,7 @@ TEST_CASE("VOC annotations: objects, label spellings, robustness", "[eval][voc]"
 
   // Written to disk and read back the way the evaluation reads it.
   maskdetect::testing::TempDir tmp;
-  write_text(tmp.path() / "a.xml", xml);
+  maskdetect::testing::write_file(tmp.path() / "a.xml", xml);
   CHECK(maskdetect::parse_voc(maskdetect::testing::read_text(tmp.path() / "a.xml")).faces.size() ==
         5);
 
