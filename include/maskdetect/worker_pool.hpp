@@ -19,6 +19,10 @@
 
 namespace maskdetect {
 
+// Bumped (release) before every run and read (acquire) first thing in every stage; a global, so
+// that reading it needs nothing a stage could race on. See WorkerPool::run.
+inline std::atomic<unsigned> pipeline_generation{0};
+
 class WorkerPool {
  public:
   // Builds `threads` engines now (0: one per core), so a setup error surfaces before any input
@@ -80,42 +84,45 @@ void WorkerPool::run(std::size_t in_flight, const std::function<std::optional<It
   std::vector<Slot> slots(n);
   std::size_t next = 0;
   std::mutex producing, consuming;
-  arena_.execute([&] {
-    tbb::parallel_pipeline(n, tbb::make_filter<void, std::size_t>(
-                                  tbb::filter_mode::serial_in_order,
-                                  [&](tbb::flow_control& fc) -> std::size_t {
-                                    std::lock_guard<std::mutex> lock(producing);
-                                    std::optional<Item> item = produce();
-                                    if (!item) {
-                                      fc.stop();
-                                      return 0;
-                                    }
-                                    // TBB's token limit guarantees the slot's previous item has
-                                    // been consumed.
-                                    const std::size_t i = next++ % n;
-                                    (void)slots[i].stage.load(std::memory_order_acquire);
-                                    slots[i].item = std::move(item);
-                                    slots[i].stage.store(1, std::memory_order_release);
-                                    return i;
-                                  }) &
-                                  tbb::make_filter<std::size_t, std::size_t>(
-                                      tbb::filter_mode::parallel,
-                                      [&](std::size_t i) {
-                                        (void)slots[i].stage.load(std::memory_order_acquire);
-                                        Lease lease(*this);
-                                        work(lease.engine(), *slots[i].item);
-                                        slots[i].stage.store(2, std::memory_order_release);
-                                        return i;
-                                      }) &
-                                  tbb::make_filter<std::size_t, void>(
-                                      tbb::filter_mode::serial_in_order, [&](std::size_t i) {
-                                        std::lock_guard<std::mutex> lock(consuming);
-                                        (void)slots[i].stage.load(std::memory_order_acquire);
-                                        consume(*slots[i].item);
-                                        slots[i].item.reset();
-                                        slots[i].stage.store(0, std::memory_order_release);
-                                      }));
-  });
+  const auto produce_stage = [&](tbb::flow_control& fc) -> std::size_t {
+    (void)pipeline_generation.load(std::memory_order_acquire);
+    std::lock_guard<std::mutex> lock(producing);
+    std::optional<Item> item = produce();
+    if (!item) {
+      fc.stop();
+      return 0;
+    }
+    // TBB's token limit guarantees the slot's previous item has been consumed.
+    const std::size_t i = next++ % n;
+    (void)slots[i].stage.load(std::memory_order_acquire);
+    slots[i].item = std::move(item);
+    slots[i].stage.store(1, std::memory_order_release);
+    return i;
+  };
+  const auto work_stage = [&](std::size_t i) {
+    (void)pipeline_generation.load(std::memory_order_acquire);
+    (void)slots[i].stage.load(std::memory_order_acquire);
+    Lease lease(*this);
+    work(lease.engine(), *slots[i].item);
+    slots[i].stage.store(2, std::memory_order_release);
+    return i;
+  };
+  const auto consume_stage = [&](std::size_t i) {
+    (void)pipeline_generation.load(std::memory_order_acquire);
+    std::lock_guard<std::mutex> lock(consuming);
+    (void)slots[i].stage.load(std::memory_order_acquire);
+    consume(*slots[i].item);
+    slots[i].item.reset();
+    slots[i].stage.store(0, std::memory_order_release);
+  };
+  const auto filters =
+      tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order, produce_stage) &
+      tbb::make_filter<std::size_t, std::size_t>(tbb::filter_mode::parallel, work_stage) &
+      tbb::make_filter<std::size_t, void>(tbb::filter_mode::serial_in_order, consume_stage);
+  // TBB's pooled threads outlive a run: this release, paired with the acquire that opens every
+  // stage, orders the stages' state (built above, on this thread) before their first use there.
+  pipeline_generation.fetch_add(1, std::memory_order_release);
+  arena_.execute([&] { tbb::parallel_pipeline(n, filters); });
   // Whatever thread ran the last stage, the caller now sees its writes (and destroys the slots).
   std::scoped_lock done(producing, consuming);
   for (Slot& slot : slots) (void)slot.stage.load(std::memory_order_acquire);
