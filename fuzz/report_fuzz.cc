@@ -10,18 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_roles.hpp"
 #include "maskdetect/errors.hpp"
 #include "maskdetect/eval.hpp"
-
-namespace {
-
-// The shipped card's roles: "mask" and "no_mask", ground truth with_mask / without_mask.
-const maskdetect::LabelRoles& roles() {
-  static const maskdetect::LabelRoles r = maskdetect::LabelRoles::of(maskdetect::ModelCard{});
-  return r;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -44,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       g.label = f.label;
       gt.push_back(g);
     }
-    (void)maskdetect::score_image(gt, list, roles());
+    (void)maskdetect::score_image(gt, list, maskdetect::fuzz::roles());
   }
   return 0;
 }

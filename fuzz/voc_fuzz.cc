@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_roles.hpp"
 #include "maskdetect/eval.hpp"
 
 namespace {
@@ -18,16 +19,6 @@ namespace {
 [[noreturn]] void fail(const char* what) {
   std::fprintf(stderr, "voc: %s\n", what);
   std::abort();
-}
-
-}  // namespace
-
-namespace {
-
-// The shipped card's roles: "mask" and "no_mask", ground truth with_mask / without_mask.
-const maskdetect::LabelRoles& roles() {
-  static const maskdetect::LabelRoles r = maskdetect::LabelRoles::of(maskdetect::ModelCard{});
-  return r;
 }
 
 }  // namespace
@@ -67,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (m.size() != boxes.size()) fail("match_greedy: one entry per prediction");
   for (int g : m)
     if (g < -1 || g >= static_cast<int>(boxes.size())) fail("match_greedy: index out of range");
-  const maskdetect::VocTally t = maskdetect::score_image(a.faces, predictions, roles());
+  const maskdetect::VocTally t =
+      maskdetect::score_image(a.faces, predictions, maskdetect::fuzz::roles());
   if (t.predictions != static_cast<std::int64_t>(predictions.size()))
     fail("score_image: prediction count");
   if (t.matched_pred50 > t.matched_pred30) fail("score_image: more matches at IoU 0.5 than 0.3");

@@ -73,12 +73,22 @@ nlohmann::json EngineConfig::params() const {
 }
 
 FileAnalysis analyze_file(Engine& engine, const std::filesystem::path& path,
-                          const DecodeOptions& decode) {
+                          const MediaInfo& sniffed, const DecodeOptions& decode) {
   FileAnalysis out;
   const auto t0 = Clock::now();
-  out.image = decode_image(path, sniff_media(path), decode);
+  out.image = decode_image(path, sniffed, decode);
   out.decode_ms = ms_since(t0);
   out.analysis = engine.analyze(out.image.bgr, out.image.reduction);
+  return out;
+}
+
+FileAnalysis analyze_file(Engine& engine, const std::filesystem::path& path,
+                          const DecodeOptions& decode) {
+  const auto t0 = Clock::now();
+  const MediaInfo sniffed = sniff_media(path);
+  const double sniff_ms = ms_since(t0);
+  FileAnalysis out = analyze_file(engine, path, sniffed, decode);
+  out.decode_ms += sniff_ms;  // reading the header is part of decoding, as it was in eval
   return out;
 }
 

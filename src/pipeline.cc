@@ -57,7 +57,7 @@ class Stages {
     FileAnalysis a;
     try {
       // Pixels that are never written back out need only the resolution the detector uses.
-      a = analyze_file(engine, w.input.path,
+      a = analyze_file(engine, w.input.path, w.info,
                        DecodeOptions{o_.max_pixels, pixels_written_ ? 0 : o_.reduce_to});
     } catch (const InputError& e) {
       r.status = FileStatus::Error;

@@ -69,6 +69,10 @@ struct FileAnalysis {
 // it. Throws InputError for a file that is not a usable image.
 FileAnalysis analyze_file(Engine& engine, const std::filesystem::path& path,
                           const DecodeOptions& decode);
+// The same for a file its caller has already sniffed (the pipeline's input stage has): the
+// bytes are still read once and judged again before decoding, but the path is not sniffed twice.
+FileAnalysis analyze_file(Engine& engine, const std::filesystem::path& path,
+                          const MediaInfo& sniffed, const DecodeOptions& decode);
 
 // Builds one engine; called once per worker before any input is read, so setup errors (a
 // missing cascade, an unreadable ONNX) stop the run before it starts.
