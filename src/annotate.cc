@@ -12,16 +12,19 @@ namespace {
 const cv::Scalar kGreen(0, 200, 0);
 const cv::Scalar kRed(0, 0, 230);
 const cv::Scalar kAmber(0, 190, 255);
+const cv::Scalar kOrange(0, 110, 255);
 
 cv::Scalar colour_for(const std::string& label, const ModelCard& card) {
   if (label == card.masked_label) return kGreen;
   if (label == card.unmasked_label) return kRed;
+  if (!card.incorrect_label.empty() && label == card.incorrect_label) return kOrange;
   return kAmber;
 }
 
-// Amber is light: dark text stays readable on it; green and red take white.
+// Amber and orange are light: dark text stays readable on them; green and red take white.
 cv::Scalar text_colour_for(const cv::Scalar& background) {
-  return background == kAmber ? cv::Scalar(0, 0, 0) : cv::Scalar(255, 255, 255);
+  return background == kAmber || background == kOrange ? cv::Scalar(0, 0, 0)
+                                                       : cv::Scalar(255, 255, 255);
 }
 
 std::string caption(const Face& f) {

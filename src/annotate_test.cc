@@ -56,6 +56,18 @@ TEST_CASE("no_mask faces are red and other labels amber", "[annotate]") {
   CHECK(amber != cv::Vec3b(0, 200, 0));
 }
 
+TEST_CASE("masks worn wrong are orange, apart from the other labels", "[annotate]") {
+  cv::Mat img(400, 400, CV_8UC3, cv::Scalar(90, 90, 90));
+  ModelCard card;
+  card.incorrect_label = "mask_incorrect";
+  maskdetect::annotate(img, {face({50, 100, 100, 100}, "mask_incorrect")}, card);
+  CHECK(at(img, 50, 150) == cv::Vec3b(0, 110, 255));
+  // Without the role in the card the same label is just another label: amber.
+  cv::Mat plain(400, 400, CV_8UC3, cv::Scalar(90, 90, 90));
+  annotate(plain, {face({50, 100, 100, 100}, "mask_incorrect")});
+  CHECK(at(plain, 50, 150) == cv::Vec3b(0, 190, 255));
+}
+
 TEST_CASE("a box touching the top keeps its label inside the image", "[annotate]") {
   cv::Mat img(300, 300, CV_8UC3, cv::Scalar(90, 90, 90));
   annotate(img, {face({20, 0, 150, 150}, "no_mask")});

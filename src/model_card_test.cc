@@ -191,3 +191,21 @@ TEST_CASE("model card numbers that feed arithmetic are range-checked", "[model_c
   j["crop"] = 3;
   CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"), Catch::Contains("crop"));
 }
+
+TEST_CASE("roles.incorrect names the label for masks worn wrong, when the card has one",
+          "[model_card]") {
+  json j = minimal_card();
+  CHECK(maskdetect::parse_model_card(j, "/m/card.json").incorrect_label.empty());
+  j["labels"] = {"mask", "no_mask", "not_face", "mask_incorrect"};
+  j["reject_labels"] = {"not_face"};
+  j["roles"] = {{"masked", "mask"},
+                {"unmasked", "no_mask"},
+                {"incorrect", "mask_incorrect"},
+                {"ground_truth", {{"with_incorrect_mask", "mask_incorrect"}}}};
+  const auto c = maskdetect::parse_model_card(j, "/m/card.json");
+  CHECK(c.incorrect_label == "mask_incorrect");
+  CHECK(c.ground_truth.at("with_incorrect_mask") == "mask_incorrect");
+  j["roles"]["incorrect"] = "not_face";  // a reject label cannot be a face's label
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/card.json"),
+                    Catch::Contains("roles.incorrect"));
+}

@@ -1,5 +1,6 @@
 #include "maskdetect/run.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -96,16 +97,28 @@ RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::os
   p.labels = config->card.face_labels();
   RunOutcome outcome;
   outcome.summary = run_pipeline(p, engine_factory(config), sinks.list(), stdin_list);
-  outcome.exit_status = outcome.summary.interrupted ? 130
-                                                    : exit_status_for(outcome.summary, o.fail_on,
-                                                                      config->card.unmasked_label);
+  outcome.exit_status =
+      outcome.summary.interrupted
+          ? 130
+          : exit_status_for(outcome.summary, o.fail_on, failing_labels(config->card, o.fail_on));
   return outcome;
 }
 
-int exit_status_for(const RunSummary& s, const FailOn& fail_on, const std::string& unmasked_label) {
-  const auto unmasked = s.by_label.find(unmasked_label);
-  const bool met = (fail_on.unmasked && unmasked != s.by_label.end() && unmasked->second > 0) ||
-                   (fail_on.any_face && s.faces > 0) || (fail_on.error && s.failed > 0);
+std::vector<std::string> failing_labels(const ModelCard& card, const FailOn& fail_on) {
+  std::vector<std::string> labels{card.unmasked_label};
+  if (!card.incorrect_label.empty() && !fail_on.allow_incorrect)
+    labels.push_back(card.incorrect_label);
+  return labels;
+}
+
+int exit_status_for(const RunSummary& s, const FailOn& fail_on,
+                    const std::vector<std::string>& failing) {
+  const bool unmasked_found = std::any_of(failing.begin(), failing.end(), [&](const auto& l) {
+    const auto it = s.by_label.find(l);
+    return it != s.by_label.end() && it->second > 0;
+  });
+  const bool met = (fail_on.unmasked && unmasked_found) || (fail_on.any_face && s.faces > 0) ||
+                   (fail_on.error && s.failed > 0);
   if (met) return 3;
   return s.failed > 0 ? 1 : 0;
 }

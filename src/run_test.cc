@@ -16,7 +16,7 @@ TEST_CASE("exit status follows failures and --fail-on", "[run]") {
   maskdetect::FailOn none, no_mask{true, false, false}, any{false, true, false},
       error{false, false, true};
   const auto status = [](const maskdetect::RunSummary& s, maskdetect::FailOn f) {
-    return exit_status_for(s, f, "no_mask");
+    return exit_status_for(s, f, {"no_mask"});
   };
   CHECK(status(s, none) == 0);
   CHECK(status(s, no_mask) == 0);
@@ -29,6 +29,23 @@ TEST_CASE("exit status follows failures and --fail-on", "[run]") {
   s.failed = 1;
   CHECK(status(s, none) == 1);
   CHECK(status(s, error) == 3);
+}
+
+TEST_CASE("--fail-on no_mask counts masks worn wrong unless they are allowed", "[run]") {
+  maskdetect::ModelCard card;
+  card.unmasked_label = "no_mask";
+  card.incorrect_label = "mask_incorrect";
+  maskdetect::FailOn strict{true, false, false}, lenient{true, false, false, true};
+  CHECK(maskdetect::failing_labels(card, strict) ==
+        std::vector<std::string>{"no_mask", "mask_incorrect"});
+  CHECK(maskdetect::failing_labels(card, lenient) == std::vector<std::string>{"no_mask"});
+  maskdetect::RunSummary s;
+  s.faces = 2;
+  s.by_label = {{"mask", 1}, {"no_mask", 0}, {"mask_incorrect", 1}};
+  CHECK(exit_status_for(s, strict, failing_labels(card, strict)) == 3);
+  CHECK(exit_status_for(s, lenient, failing_labels(card, lenient)) == 0);
+  card.incorrect_label.clear();  // a card without the role: only no_mask counts
+  CHECK(maskdetect::failing_labels(card, strict) == std::vector<std::string>{"no_mask"});
 }
 
 namespace {

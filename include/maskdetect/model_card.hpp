@@ -28,6 +28,10 @@ struct ModelCard {
   // eval's "no_mask face found" scores, and is drawn red. ground_truth maps an annotated class
   // (with_mask, without_mask) to the label that is right for it.
   std::string masked_label = "mask", unmasked_label = "no_mask";
+  // "incorrect" (optional; empty when the card has none): a mask worn below the nose or on the
+  // chin. Drawn orange, and --fail-on no_mask counts it with the unmasked label unless the user
+  // allows it (--allow-incorrect): for a compliance check a mask under the nose is no mask.
+  std::string incorrect_label;
   std::map<std::string, std::string> ground_truth;
   int input_width = 0, input_height = 0;
   bool rgb = true;  // the network expects RGB (OpenCV decodes BGR)

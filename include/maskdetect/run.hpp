@@ -4,6 +4,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "maskdetect/console.hpp"
 #include "maskdetect/engine.hpp"
@@ -13,6 +14,8 @@ namespace maskdetect {
 
 struct FailOn {
   bool unmasked = false, any_face = false, error = false;
+  // With `unmasked`: faces with the card's incorrect label (mask under the nose) do not count.
+  bool allow_incorrect = false;
 };
 
 struct RunOptions {
@@ -35,8 +38,12 @@ struct RunOutcome {
 RunOutcome run_maskdetect(const RunOptions& options, std::istream& stdin_list,
                           std::ostream& data_out, std::ostream& log);
 
-// The process exit status for a finished run; `unmasked_label` is the model card's.
+// The labels --fail-on no_mask counts: the card's unmasked label, and its incorrect label
+// (mask under the nose) unless fail_on.allow_incorrect.
+std::vector<std::string> failing_labels(const ModelCard& card, const FailOn& fail_on);
+
+// The process exit status for a finished run; `failing` is failing_labels' answer.
 int exit_status_for(const RunSummary& summary, const FailOn& fail_on,
-                    const std::string& unmasked_label);
+                    const std::vector<std::string>& failing);
 
 }  // namespace maskdetect
