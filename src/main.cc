@@ -126,6 +126,11 @@ void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
       ->capture_default_str()
       ->check(CLI::Range(static_cast<std::uint64_t>(1), static_cast<std::uint64_t>(1) << 40));
   app.add_flag("--no-annotate", f.no_annotate, "Do not write annotated images and videos");
+  app.add_option("--annotate-size", o.annotate_size,
+                 "Write annotated images scaled down so that their longest side is at most this "
+                 "many pixels; 0 = the original size. Boxes in the reports stay in original pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   app.add_flag("--save-crops", o.save_crops,
                "Also save each face crop under OUT/crops/, named by label");
   app.add_option(

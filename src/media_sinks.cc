@@ -1,6 +1,9 @@
 #include "maskdetect/media_sinks.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "maskdetect/annotate.hpp"
 #include "maskdetect/face_crop.hpp"
@@ -48,8 +51,22 @@ fs::path image_output_path(const fs::path& out_dir, const fs::path& out_rel) {
 CropSink::CropSink(fs::path out_dir, const ModelCard& card)
     : out_dir_(std::move(out_dir)), card_(card) {}
 
+std::vector<Face> rescale_faces(std::vector<Face> faces, cv::Size from, cv::Size to) {
+  if (from == to || from.width <= 0 || from.height <= 0) return faces;
+  const double sx = static_cast<double>(to.width) / from.width;
+  const double sy = static_cast<double>(to.height) / from.height;
+  for (Face& f : faces) {
+    const cv::Rect& b = f.box;
+    const int x0 = static_cast<int>(std::lround(b.x * sx));
+    const int y0 = static_cast<int>(std::lround(b.y * sy));
+    f.box = cv::Rect(x0, y0, std::max(1, static_cast<int>(std::lround((b.x + b.width) * sx)) - x0),
+                     std::max(1, static_cast<int>(std::lround((b.y + b.height) * sy)) - y0));
+  }
+  return faces;
+}
+
 void CropSink::image(const InputFile& input, FileResult& result, cv::Mat& bgr) {
-  save(bgr, result.faces, input, "");
+  save(bgr, rescale_faces(result.faces, {result.width, result.height}, bgr.size()), input, "");
 }
 
 void CropSink::frame(const InputFile& input, FileResult&, const FrameRecord& frame, cv::Mat& bgr) {
@@ -70,8 +87,8 @@ void CropSink::save(const cv::Mat& bgr, const std::vector<Face>& faces, const In
 
 // ---- annotated images ----
 
-AnnotatedImageSink::AnnotatedImageSink(fs::path out_dir, const ModelCard& card)
-    : out_dir_(std::move(out_dir)), card_(card) {}
+AnnotatedImageSink::AnnotatedImageSink(fs::path out_dir, const ModelCard& card, int max_side)
+    : out_dir_(std::move(out_dir)), card_(card), max_side_(std::max(0, max_side)) {}
 
 void AnnotatedImageSink::image(const InputFile& input, FileResult& r, cv::Mat& bgr) {
   const fs::path out = image_output_path(out_dir_, input.out_rel);
@@ -80,7 +97,15 @@ void AnnotatedImageSink::image(const InputFile& input, FileResult& r, cv::Mat& b
                          " would overwrite the input");
     return;
   }
-  annotate(bgr, r.faces, card_);
+  const int side = std::max(bgr.cols, bgr.rows);
+  if (max_side_ > 0 && side > max_side_) {
+    const double f = static_cast<double>(max_side_) / side;
+    cv::resize(bgr, bgr,
+               cv::Size(std::max(1, static_cast<int>(std::lround(bgr.cols * f))),
+                        std::max(1, static_cast<int>(std::lround(bgr.rows * f)))),
+               0, 0, cv::INTER_AREA);
+  }
+  annotate(bgr, rescale_faces(r.faces, {r.width, r.height}, bgr.size()), card_);
   if (write_image(out, bgr))
     r.output = out.string();
   else

@@ -1,5 +1,6 @@
 #include "maskdetect/pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <string>
@@ -23,8 +24,14 @@ constexpr std::int64_t kFrameWarnings = 10;
 // The second and third stages: analysis in the workers, then results to the sinks in order.
 class Stages {
  public:
-  Stages(const PipelineOptions& o, const std::vector<Sink*>& sinks) : o_(o), sinks_(sinks) {
-    for (const Sink* s : sinks_) pixels_written_ = pixels_written_ || s->writes_pixels();
+  Stages(const PipelineOptions& o, const std::vector<Sink*>& sinks)
+      : o_(o), sinks_(sinks), decode_side_(o.reduce_to) {
+    // The detector needs reduce_to (0: full size); each sink what it writes out.
+    for (const Sink* s : sinks_) {
+      const int need = s->pixels_needed();
+      if (need == Sink::kNoPixels || decode_side_ == 0) continue;
+      decode_side_ = need == Sink::kFullSize ? 0 : std::max(decode_side_, need);
+    }
   }
 
   void work(Engine& engine, Work& w) {
@@ -56,9 +63,7 @@ class Stages {
     FileResult& r = w.result;
     FileAnalysis a;
     try {
-      // Pixels that are never written back out need only the resolution the detector uses.
-      a = analyze_file(engine, w.input.path, w.info,
-                       DecodeOptions{o_.max_pixels, pixels_written_ ? 0 : o_.reduce_to});
+      a = analyze_file(engine, w.input.path, w.info, DecodeOptions{o_.max_pixels, decode_side_});
     } catch (const InputError& e) {
       r.status = FileStatus::Error;
       r.error = e.what();
@@ -144,7 +149,7 @@ class Stages {
 
   const PipelineOptions& o_;
   const std::vector<Sink*>& sinks_;
-  bool pixels_written_ = false;
+  int decode_side_;  // DecodeOptions::reduce_to for images: 0 decodes them at full size
   RunSummary summary_;
 };
 

@@ -38,6 +38,7 @@ RunInfo run_info(const RunOptions& o, const EngineConfig& config) {
   info.params = config.params();
   info.params["max_pixels"] = o.pipeline.max_pixels;
   info.params["annotate"] = o.annotate;
+  info.params["annotate_size"] = o.annotate_size;
   info.params["threads"] =
       o.pipeline.threads > 0 ? o.pipeline.threads
                              : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
@@ -61,7 +62,7 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::
   const fs::path& out = o.pipeline.out_dir;
   if (o.save_crops) s.owned.push_back(std::make_unique<CropSink>(out, config.card));
   if (o.annotate) {
-    s.owned.push_back(std::make_unique<AnnotatedImageSink>(out, config.card));
+    s.owned.push_back(std::make_unique<AnnotatedImageSink>(out, config.card, o.annotate_size));
     s.owned.push_back(std::make_unique<AnnotatedVideoSink>(out, config.card));
   }
   s.owned.push_back(std::make_unique<FrameRecordSink>(out));

@@ -18,7 +18,7 @@ namespace maskdetect {
 class CropSink : public Sink {
  public:
   CropSink(std::filesystem::path out_dir, const ModelCard& card);
-  bool writes_pixels() const override { return true; }
+  int pixels_needed() const override { return kFullSize; }
   void image(const InputFile& input, FileResult& result, cv::Mat& bgr) override;
   void frame(const InputFile& input, FileResult& video, const FrameRecord& frame,
              cv::Mat& bgr) override;
@@ -31,17 +31,23 @@ class CropSink : public Sink {
 };
 
 // Annotated images: the mirrored path, with .jpg added when OpenCV cannot write the original
-// extension. Never overwrites an input.
+// extension. Never overwrites an input. Images whose longest side exceeds `max_side` (0: no
+// limit) are written scaled down to it: a camera photo's annotated copy is for looking at, and
+// decoding and encoding 12 MP for it cost more than finding the faces.
 class AnnotatedImageSink : public Sink {
  public:
-  AnnotatedImageSink(std::filesystem::path out_dir, const ModelCard& card);
-  bool writes_pixels() const override { return true; }
+  AnnotatedImageSink(std::filesystem::path out_dir, const ModelCard& card, int max_side = 0);
+  int pixels_needed() const override { return max_side_; }
   void image(const InputFile& input, FileResult& result, cv::Mat& bgr) override;
 
  private:
   std::filesystem::path out_dir_;
   const ModelCard& card_;
+  int max_side_;
 };
+
+// `faces` with their boxes in the pixels of an image of `to` instead of `from`.
+std::vector<Face> rescale_faces(std::vector<Face> faces, cv::Size from, cv::Size to);
 
 // Annotated videos: every frame, H.264 MP4 at the source's rate and size (MPEG-4 Part 2 when
 // no H.264 encoder is present, with a warning).

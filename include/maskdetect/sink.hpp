@@ -13,12 +13,16 @@ class Sink {
  public:
   virtual ~Sink() = default;
 
-  // True when the sink writes an image's pixels out: images are then decoded at full size
-  // (otherwise a JPEG may be decoded reduced, see DecodeOptions::reduce_to).
-  virtual bool writes_pixels() const { return false; }
+  // How many pixels of an image the sink writes out: kNoPixels, kFullSize, or the longest side
+  // it needs. The pipeline decodes each image at the least size every sink and the detector
+  // need (a JPEG may then be decoded reduced, see DecodeOptions::reduce_to).
+  static constexpr int kNoPixels = -1, kFullSize = 0;
+  virtual int pixels_needed() const { return kNoPixels; }
 
   // An analysed image with its pixels. Called from worker threads, concurrently for different
   // images, in the order the sinks were given; may record outputs and warnings in `result`.
+  // `bgr` may be smaller than the original (result.width x result.height), in which the face
+  // boxes are given: scale them by bgr.cols / result.width.
   virtual void image(const InputFile& input, FileResult& result, cv::Mat& bgr) {
     (void)input, (void)result, (void)bgr;
   }
