@@ -94,6 +94,7 @@ void read_roles(const json& j, ModelCard& c) {
   const json roles = j.value("roles", json::object());
   c.masked_label = roles.value("masked", std::string("mask"));
   c.unmasked_label = roles.value("unmasked", std::string("no_mask"));
+  c.incorrect_label = roles.value("incorrect", std::string());
   c.ground_truth = roles.value(
       "ground_truth", std::map<std::string, std::string>{{"with_mask", c.masked_label},
                                                          {"without_mask", c.unmasked_label}});
@@ -104,6 +105,9 @@ void read_roles(const json& j, ModelCard& c) {
     throw SetupError("roles.masked names '" + c.masked_label + "', which is not a face label");
   if (!is_face_label(c.unmasked_label))
     throw SetupError("roles.unmasked names '" + c.unmasked_label + "', which is not a face label");
+  if (!c.incorrect_label.empty() && !is_face_label(c.incorrect_label))
+    throw SetupError("roles.incorrect names '" + c.incorrect_label +
+                     "', which is not a face label");
   for (const auto& [cls, label] : c.ground_truth)
     if (!is_face_label(label))
       throw SetupError("roles.ground_truth." + cls + " names '" + label +

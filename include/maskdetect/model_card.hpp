@@ -28,6 +28,9 @@ struct ModelCard {
   // eval's "no_mask face found" scores, and is drawn red. ground_truth maps an annotated class
   // (with_mask, without_mask) to the label that is right for it.
   std::string masked_label = "mask", unmasked_label = "no_mask";
+  // "incorrect" names the label for a mask worn wrong (under the nose, on the chin); empty when
+  // the model has none, so eval reports its recall only for models that can give it.
+  std::string incorrect_label;
   std::map<std::string, std::string> ground_truth;
   int input_width = 0, input_height = 0;
   bool rgb = true;  // the network expects RGB (OpenCV decodes BGR)
