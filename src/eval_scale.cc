@@ -71,6 +71,10 @@ json summarise_scales(const std::vector<json>& entries) {
   out["path"] = first.value("path", "");
   out["split"] = first.value("split", "");
   out["scales"] = column(entries, "/scale"_json_pointer);
+  // A photo the tool cannot analyse at a scale is not counted there: the means are then over
+  // different photos, which these make visible.
+  out["images"] = column(entries, "/images"_json_pointer);
+  out["failed"] = column(entries, "/failed"_json_pointer);
   out["no_mask_f1"] = over_scales(column(entries, "/no_mask_found/f1"_json_pointer), false);
   json recall = json::object();
   for (const auto& [cls, v] : first["detection"]["iou_0.3"]["recall"].items())

@@ -47,6 +47,7 @@ json entry(double scale, json f1, double recall_with_mask, double keep) {
       {"path", "set"},
       {"split", "val"},
       {"scale", scale},
+      {"failed", scale < 0.4 ? 2 : 0},
       {"no_mask_found", {{"f1", f1}}},
       {"detection", {{"iou_0.3", {{"recall", {{"with_mask", recall_with_mask}, {"all", 0.5}}}}}}},
       {"gate", {{"at", {{"haar", {{"keep_rate", {{"all", keep}}}}}}}}}};
@@ -59,6 +60,7 @@ TEST_CASE("the summary over scales gives means and the gate's lowest keep rate",
       {entry(1.0, 0.8, 0.9, 0.99), entry(0.5, 0.6, 0.6, 0.95), entry(0.333, 0.4, 0.3, 0.97)});
   CHECK(s["path"] == "set");
   CHECK(s["scales"] == json({1.0, 0.5, 0.333}));
+  CHECK(s["failed"] == json({0, 0, 2}));
   CHECK(s["no_mask_f1"]["by_scale"] == json({0.8, 0.6, 0.4}));
   CHECK(s["no_mask_f1"]["mean"].get<double>() == Approx(0.6));
   CHECK(s["recall_iou_0.3"]["with_mask"]["mean"].get<double>() == Approx(0.6));

@@ -27,9 +27,9 @@ std::vector<GtFace> scale_faces(const std::vector<GtFace>& faces, cv::Size from,
 cv::Mat scale_image(const cv::Mat& bgr, cv::Size size);
 
 // The summary of one VOC set evaluated at several scales, from its eval.json entries (one per
-// scale, each with "scale"): no_mask F1 and per-class face recall (IoU 0.3) at each scale and
-// their means, and the gate's keep rate over all true faces at each threshold with its mean and
-// its minimum. A mean is null when any of its values is.
+// scale, each with "scale"): images counted and failed at each scale, no_mask F1 and per-class face
+// recall (IoU 0.3) at each scale and their means, and the gate's keep rate over all true faces at
+// each threshold with its mean and its minimum. A mean is null when any of its values is.
 nlohmann::json summarise_scales(const std::vector<nlohmann::json>& entries);
 
 }  // namespace maskdetect
