@@ -121,7 +121,9 @@ json eval_voc_at(const DatasetPlan& plan, WorkerPool& pool, const EngineConfig& 
                                  config.card, config.threshold, thresholds);
           item.outcome.ok = true;
         } catch (const std::exception& e) {
-          item.outcome.error = e.what();
+          // A photo may fail at one scale only (too small for the detector once shrunk).
+          item.outcome.error =
+              (scale == 1.0 ? "" : "at scale " + json(scale).dump() + ": ") + e.what();
         }
       },
       [&](PhotoItem& item) {
