@@ -171,7 +171,9 @@ CLI::App* add_eval_command(CLI::App& app, maskdetect::EvalOptions& e, EvalFlags&
                    "Evaluate VOC sets with each photo shrunk by these factors in (0, 1], e.g. "
                    "1,0.5,0.333 (a stand-in for smaller faces); crop sets ignore it")
       ->delimiter(',')
-      ->expected(1)  // one argument per --scale, so a dataset after it is not taken for a scale
+      // One argument per --scale (a vector option would take the dataset after it too).
+      ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->type_name("LIST")
       ->capture_default_str();
