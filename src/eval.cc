@@ -15,10 +15,12 @@
 #include <thread>
 #include <utility>
 
+#include "eval_run.hpp"
 #include "maskdetect/classifier.hpp"
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
 #include "maskdetect/eval_print.hpp"
+#include "maskdetect/eval_scale.hpp"
 #include "maskdetect/image_decode.hpp"
 #include "maskdetect/media_sniff.hpp"
 #include "maskdetect/report.hpp"
@@ -26,19 +28,9 @@
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 namespace maskdetect {
 namespace {
-
-// Images (or crop batches) analysed at once per worker: enough to keep every worker busy.
-constexpr std::size_t kInFlightPerThread = 2;
-// Crops are classified in batches fixed by position, so results cannot depend on --threads.
-constexpr std::size_t kCropBatch = 32;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
 
 json time_stats(std::vector<double> v) {
   if (v.empty()) return {{"median", nullptr}, {"mean", nullptr}};
@@ -49,31 +41,54 @@ json time_stats(std::vector<double> v) {
   return {{"median", median}, {"mean", mean}};
 }
 
-// What each worker of eval's pool holds: the tool's own engine for photos (make_engine, so the
-// figures are the tool's) and, for crop sets, a classifier of its own, since a crop is the face
-// and is classified directly.
-class EvalEngine final : public Engine {
- public:
-  // Keeps `config` alive: the engine made from it refers to it.
-  EvalEngine(std::shared_ptr<const EngineConfig> config, bool photos, bool crops)
-      : config_(std::move(config)),
-        engine_(photos ? make_engine(*config_) : nullptr),
-        classifier_(crops ? std::make_unique<Classifier>(config_->card) : nullptr) {}
+}  // namespace
 
-  Analysis analyze(const cv::Mat& bgr, int reduction) override {
-    if (!engine_) throw std::logic_error("eval worker built without a detector");
-    return engine_->analyze(bgr, reduction);
-  }
-  Classifier& classifier() {
-    if (!classifier_) throw std::logic_error("eval worker built without a crop classifier");
-    return *classifier_;
-  }
+double ms_since(EvalClock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(EvalClock::now() - t0).count();
+}
 
- private:
-  std::shared_ptr<const EngineConfig> config_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Classifier> classifier_;
-};
+EvalEngine::EvalEngine(std::shared_ptr<const EngineConfig> config, bool photos)
+    : config_(std::move(config)),
+      engine_(photos ? make_engine(*config_) : nullptr),
+      classifier_(config_->card) {}
+
+Analysis EvalEngine::analyze(const cv::Mat& bgr, int reduction) {
+  if (!engine_) throw std::logic_error("eval worker built without a detector");
+  return engine_->analyze(bgr, reduction);
+}
+
+bool Collector::add(std::size_t index, const Outcome& o) {
+  tick();
+  if (!o.ok) {
+    ++failed_;
+    log_ << "maskdetect eval: " << plan_.samples[index].image.string() << ": " << o.error
+         << "; not counted\n";
+    return false;
+  }
+  infer_.push_back(o.infer_ms);
+  with_decode_.push_back(o.decode_ms + o.infer_ms);
+  return true;
+}
+
+// A line every 250 items; the summary says when it is finished.
+void Collector::tick() {
+  ++done_;
+  if (done_ % 250 == 0 && done_ != plan_.samples.size())
+    log_ << "maskdetect eval: " << plan_.path.string() << ": " << done_ << "/"
+         << plan_.samples.size() << '\n'
+         << std::flush;
+}
+
+json Collector::times(const char* infer_name) const {
+  return {{infer_name, time_stats(infer_)}, {"with_decode", time_stats(with_decode_)}};
+}
+
+namespace {
+
+constexpr const char* kSchema = "maskdetect.eval/3";
+
+// Crops are classified in batches fixed by position, so results cannot depend on --threads.
+constexpr std::size_t kCropBatch = 32;
 
 // Parallelism comes from the pool; OpenCV's own threads are given back as they were afterwards.
 class OpenCvThreads {
@@ -86,130 +101,6 @@ class OpenCvThreads {
  private:
   int saved_;
 };
-
-// One sample's outcome. Results are consumed in dataset order, so sums and the order of the
-// timings are the same for any thread count.
-struct Outcome {
-  bool ok = false;
-  std::string error;
-  double decode_ms = 0, infer_ms = 0;
-};
-
-// What is gathered, in order, over a dataset: failures (named on the log) and timings.
-class Collector {
- public:
-  Collector(const DatasetPlan& plan, std::ostream& log) : plan_(plan), log_(log) {}
-
-  // Returns whether `o` is to be counted.
-  bool add(std::size_t index, const Outcome& o) {
-    tick();
-    if (!o.ok) {
-      ++failed_;
-      log_ << "maskdetect eval: " << plan_.samples[index].image.string() << ": " << o.error
-           << "; not counted\n";
-      return false;
-    }
-    infer_.push_back(o.infer_ms);
-    with_decode_.push_back(o.decode_ms + o.infer_ms);
-    return true;
-  }
-  std::int64_t failed() const { return failed_; }
-  json times(const char* infer_name) const {
-    return {{infer_name, time_stats(infer_)}, {"with_decode", time_stats(with_decode_)}};
-  }
-
- private:
-  // A line every 250 items; the summary says when it is finished.
-  void tick() {
-    ++done_;
-    if (done_ % 250 == 0 && done_ != plan_.samples.size())
-      log_ << "maskdetect eval: " << plan_.path.string() << ": " << done_ << "/"
-           << plan_.samples.size() << '\n'
-           << std::flush;
-  }
-
-  const DatasetPlan& plan_;
-  std::ostream& log_;
-  std::int64_t failed_ = 0;
-  std::size_t done_ = 0;
-  std::vector<double> infer_, with_decode_;
-};
-
-struct PhotoItem {
-  std::size_t index = 0;
-  Outcome outcome;
-  VocTally tally;
-};
-
-json voc_result(const DatasetPlan& plan, const VocTally& total, const Collector& c,
-                const LabelRoles& roles) {
-  json m = voc_metrics(total, roles);
-  m["failed"] = c.failed();
-  m["missing_images"] = plan.missing_images;
-  m["bad_annotations"] = plan.bad_annotations;
-  m["time_ms"] = c.times("detect_classify");
-  return m;
-}
-
-// Every photo decoded and analysed exactly as `maskdetect --no-annotate FILE` does it
-// (analyze_file with the reduced JPEG decode), then scored.
-json eval_voc(const DatasetPlan& plan, WorkerPool& pool, const EngineConfig& config,
-              std::ostream& log) {
-  const LabelRoles roles = LabelRoles::of(config.card);
-  DecodeOptions decode;
-  decode.reduce_to = config.detector.detect_size;
-  std::size_t next = 0;
-  VocTally total;
-  Collector collector(plan, log);
-  pool.run<PhotoItem>(
-      kInFlightPerThread * static_cast<std::size_t>(pool.threads()),
-      [&]() -> std::optional<PhotoItem> {
-        if (next == plan.samples.size()) return std::nullopt;
-        PhotoItem item;
-        item.index = next++;
-        return item;
-      },
-      [&](Engine& engine, PhotoItem& item) {
-        const EvalSample& s = plan.samples[item.index];
-        try {
-          const FileAnalysis fa = analyze_file(engine, s.image, decode);
-          item.outcome.decode_ms = fa.decode_ms;
-          item.outcome.infer_ms = fa.analysis.detect_ms + fa.analysis.classify_ms;
-          item.tally = score_image(s.gt, fa.analysis.faces, roles);
-          item.outcome.ok = true;
-        } catch (const std::exception& e) {
-          item.outcome.error = e.what();
-        }
-      },
-      [&](PhotoItem& item) {
-        if (collector.add(item.index, item.outcome)) total += item.tally;
-      });
-  return voc_result(plan, total, collector, roles);
-}
-
-// The faces of a report instead of the detector's: nothing to decode or analyse, so no pool.
-json eval_voc_report(const DatasetPlan& plan, const std::map<std::string, std::vector<Face>>& rep,
-                     const ModelCard& card, std::ostream& log) {
-  const LabelRoles roles = LabelRoles::of(card);
-  VocTally total;
-  Collector collector(plan, log);
-  for (std::size_t i = 0; i < plan.samples.size(); ++i) {
-    const EvalSample& s = plan.samples[i];
-    Outcome o;
-    std::vector<Face> faces;
-    const auto found = rep.find(s.image.filename().string());
-    if (found == rep.end()) {
-      o.error = "not in the report";
-    } else {
-      // Boxes the card rejects are not faces; the tool drops them, so they are dropped here.
-      for (const Face& f : found->second)
-        if (!card.rejects(f.label)) faces.push_back(f);
-      o.ok = true;
-    }
-    if (collector.add(i, o)) total += score_image(s.gt, faces, roles);
-  }
-  return voc_result(plan, total, collector, roles);
-}
 
 // The crop is the face, so it is not re-framed with the card margin as detector boxes are.
 // It goes through the same resizes as training/train.py eval_view (squashed to the card's
@@ -241,7 +132,7 @@ void classify_batch(const DatasetPlan& plan, const EngineConfig& config, Classif
   for (std::size_t k = 0; k < b.outcomes.size(); ++k) {
     try {
       const fs::path& p = plan.samples[b.begin + k].image;
-      const auto t0 = Clock::now();
+      const auto t0 = EvalClock::now();
       const cv::Mat bgr = decode_image(p, sniff_media(p), DecodeOptions{}).bgr;
       b.outcomes[k].decode_ms = ms_since(t0);
       crops.push_back(crop_view(bgr, config.card));
@@ -250,7 +141,7 @@ void classify_batch(const DatasetPlan& plan, const EngineConfig& config, Classif
       b.outcomes[k].error = e.what();
     }
   }
-  const auto t0 = Clock::now();
+  const auto t0 = EvalClock::now();
   const auto probs = classifier.probabilities(crops);
   const double per_crop = crops.empty() ? 0 : ms_since(t0) / static_cast<double>(crops.size());
   for (std::size_t r = 0; r < readable.size(); ++r) {
@@ -298,6 +189,17 @@ void check_options(const EvalOptions& o) {
   if (o.split != "all" && o.split != "train" && o.split != "val" && o.split != "test")
     throw SetupError("unknown split \"" + o.split + "\"; use all, train, val or test");
   if (o.datasets.empty()) throw SetupError("no dataset given to evaluate");
+  if (o.scales.empty()) throw SetupError("no --scale given");
+  for (std::size_t i = 0; i < o.scales.size(); ++i) {
+    const double s = o.scales[i];
+    if (!(s > 0 && s <= 1))
+      throw SetupError("--scale " + json(s).dump() + " is not in (0, 1]; photos are only shrunk");
+    if (std::find(o.scales.begin(), o.scales.begin() + static_cast<std::ptrdiff_t>(i), s) !=
+        o.scales.begin() + static_cast<std::ptrdiff_t>(i))
+      throw SetupError("--scale " + json(s).dump() + " is given twice");
+  }
+  if (!o.from_report.empty() && o.scales != std::vector<double>{1.0})
+    throw SetupError("--from-report scores a report's boxes as they are: only --scale 1");
   if (o.json_out.empty()) return;
   // Fail before a long run, not after it; an existing file is left intact, a new one removed.
   std::error_code ec;
@@ -309,7 +211,7 @@ void check_options(const EvalOptions& o) {
 }
 
 // The pool for the datasets that need one (none when a report is scored): engines with the
-// tool's detector for photo sets, crop classifiers for crop sets.
+// tool's detector for photo sets, and a classifier of their own in every case.
 std::unique_ptr<WorkerPool> make_pool(const std::vector<DatasetPlan>& plans,
                                       std::shared_ptr<const EngineConfig> config,
                                       const EvalOptions& o) {
@@ -318,9 +220,7 @@ std::unique_ptr<WorkerPool> make_pool(const std::vector<DatasetPlan>& plans,
   };
   const bool photos = has("voc") && o.from_report.empty(), crops = has("crops");
   if (!photos && !crops) return nullptr;
-  EngineFactory factory = [config, photos, crops] {
-    return std::make_unique<EvalEngine>(config, photos, crops);
-  };
+  EngineFactory factory = [config, photos] { return std::make_unique<EvalEngine>(config, photos); };
   return std::make_unique<WorkerPool>(factory, o.threads);
 }
 
@@ -349,6 +249,25 @@ int thread_count(const WorkerPool* pool, int requested) {
                        : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
 }
 
+// A dataset's eval.json entries: one per scale for a VOC set, one for a crop set.
+std::vector<json> evaluate(const DatasetPlan& plan, WorkerPool* pool, const EngineConfig& config,
+                           const std::map<std::string, std::vector<Face>>& reported,
+                           const EvalOptions& o, std::ostream& log) {
+  std::vector<json> entries;
+  if (plan.kind != "voc")
+    entries.push_back(eval_crops(plan, *pool, config, log));
+  else if (o.from_report.empty())
+    entries = eval_voc(plan, *pool, config, o.scales, log);
+  else
+    entries.push_back(eval_voc_report(plan, reported, config.card, log));
+  for (json& e : entries) {
+    json d = {{"path", plan.path.string()}, {"kind", plan.kind}, {"split", o.split}};
+    d.update(e);
+    e = std::move(d);
+  }
+  return entries;
+}
+
 }  // namespace
 
 json run_eval(const EvalOptions& o, std::ostream& out, std::ostream& log) {
@@ -367,25 +286,28 @@ json run_eval(const EvalOptions& o, std::ostream& out, std::ostream& log) {
   const OpenCvThreads opencv_threads;
   const std::unique_ptr<WorkerPool> pool = make_pool(plans, config, o);
 
-  json result = {{"schema", "maskdetect.eval/2"}, {"tool_version", config::kVersion}};
+  json result = {{"schema", kSchema}, {"tool_version", config::kVersion}};
   result["datasets"] = json::array();
+  result["over_scales"] = json::array();
   for (const DatasetPlan& plan : plans) {
     log << "maskdetect eval: " << plan.path.string() << ": " << plan.samples.size() << " "
         << (plan.kind == "voc" ? "images" : "crops") << " (split " << o.split << ")\n"
         << std::flush;
-    json d = {{"path", plan.path.string()}, {"kind", plan.kind}, {"split", o.split}};
-    if (plan.kind != "voc")
-      d.update(eval_crops(plan, *pool, *config, log));
-    else if (o.from_report.empty())
-      d.update(eval_voc(plan, *pool, *config, log));
-    else
-      d.update(eval_voc_report(plan, reported, config->card, log));
-    print_dataset(out, d);
-    result["datasets"].push_back(std::move(d));
+    const std::vector<json> entries = evaluate(plan, pool.get(), *config, reported, o, log);
+    for (const json& d : entries) {
+      print_dataset(out, d);
+      result["datasets"].push_back(d);
+    }
+    if (plan.kind == "voc") {
+      json summary = summarise_scales(entries);
+      if (entries.size() > 1) print_over_scales(out, summary);
+      result["over_scales"].push_back(std::move(summary));
+    }
   }
-  if (o.from_report.empty())
+  if (o.from_report.empty()) {
     result["params"] = config->params();
-  else
+    result["params"]["scale"] = o.scales;
+  } else
     result["from_report"] = o.from_report.string();
   result["model"] = model_json(*config);
   result["split_rule"] =

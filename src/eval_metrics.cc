@@ -7,15 +7,9 @@ namespace maskdetect {
 namespace {
 
 using json = nlohmann::json;
-using Counts = std::map<std::string, std::int64_t>;
-using Confusion = std::map<std::string, Counts>;
+using Counts = ClassCounts;
 
 constexpr const char* kAll = "all";
-
-json ratio(std::int64_t num, std::int64_t den) {
-  if (den == 0) return nullptr;
-  return static_cast<double>(num) / static_cast<double>(den);
-}
 
 std::int64_t get(const Counts& m, const std::string& k) {
   const auto it = m.find(k);
@@ -28,8 +22,73 @@ std::int64_t sum(const Counts& m) {
   return s;
 }
 
-// Classes in reading order: the known ones (always, when `all_known`, so a VOC report has the
-// same keys whatever the set holds), then any others present.
+// The label that is right for a ground-truth class; null when the card names none (a model
+// without an incorrect role has no right answer for a mask worn wrong: reported, not scored).
+const std::string* right_label(const LabelRoles& roles, const std::string& cls) {
+  const auto it = roles.ground_truth.find(cls);
+  return it == roles.ground_truth.end() ? nullptr : &it->second;
+}
+
+json detection_json(const VocTally& t, const std::vector<std::string>& classes, const Counts& found,
+                    std::int64_t matched) {
+  json recall = json::object(), n = json::object();
+  for (const auto& c : classes) {
+    recall[c] = count_ratio(get(found, c), get(t.gt, c));
+    n[c] = get(found, c);
+  }
+  recall[kAll] = count_ratio(sum(found), sum(t.gt));
+  n[kAll] = sum(found);
+  return json{{"recall", recall},
+              {"found", n},
+              {"precision", count_ratio(matched, t.predictions)},
+              {"matched_predictions", matched}};
+}
+
+json classification_json(const VocTally& t, const std::vector<std::string>& classes,
+                         const LabelRoles& roles) {
+  const auto [correct, total] = correct_of(t.confusion, roles);
+  const std::vector<std::string> cols = label_order(t.confusion, roles.labels);
+  json incorrect = json::object();
+  const auto inc = t.confusion.find(kIncorrect);
+  for (const auto& l : cols)
+    incorrect[l] = inc == t.confusion.end() ? json(nullptr)
+                                            : count_ratio(get(inc->second, l), sum(inc->second));
+  return {{"iou", 0.3},
+          {"labels", cols},
+          {"confusion", confusion_json(t.confusion, classes, cols)},
+          {"accuracy", count_ratio(correct, total)},
+          {"correct", correct},
+          {"total", total},
+          {"with_incorrect_mask_labelled", incorrect},
+          {"incorrect", incorrect_json(t.confusion, roles)}};
+}
+
+json alerts_json(const VocTally& t) {
+  const std::int64_t fp = t.no_mask_fp_with_mask + t.no_mask_fp_unmatched;
+  // F1 from counts (2TP / (2TP + FP + FN)), defined whenever anything was counted.
+  return {{"iou", 0.3},
+          {"tp", t.no_mask_tp},
+          {"fp", fp},
+          {"fp_on_with_mask", t.no_mask_fp_with_mask},
+          {"fp_unmatched", t.no_mask_fp_unmatched},
+          {"fn", t.no_mask_fn},
+          {"ignored", t.no_mask_ignored},
+          {"precision", count_ratio(t.no_mask_tp, t.no_mask_tp + fp)},
+          {"recall", count_ratio(t.no_mask_tp, t.no_mask_tp + t.no_mask_fn)},
+          {"f1", count_ratio(2 * t.no_mask_tp, 2 * t.no_mask_tp + fp + t.no_mask_fn)}};
+}
+
+}  // namespace
+
+LabelRoles LabelRoles::of(const ModelCard& card) {
+  return LabelRoles{card.labels, card.unmasked_label, card.ground_truth, card.incorrect_label};
+}
+
+json count_ratio(std::int64_t num, std::int64_t den) {
+  if (den == 0) return nullptr;
+  return static_cast<double>(num) / static_cast<double>(den);
+}
+
 std::vector<std::string> class_order(const Counts& present, bool all_known) {
   std::vector<std::string> out;
   for (const char* c : kKnownClasses)
@@ -60,14 +119,6 @@ json confusion_json(const Confusion& confusion, const std::vector<std::string>& 
   return out;
 }
 
-// The label that is right for a ground-truth class; null when the class has none (whether an
-// incorrectly worn mask should raise an alert is a policy question: reported, not scored).
-const std::string* right_label(const LabelRoles& roles, const std::string& cls) {
-  const auto it = roles.ground_truth.find(cls);
-  return it == roles.ground_truth.end() ? nullptr : &it->second;
-}
-
-// Faces labelled right and faces with a right label, over the scored classes.
 std::pair<std::int64_t, std::int64_t> correct_of(const Confusion& confusion,
                                                  const LabelRoles& roles) {
   std::int64_t correct = 0, total = 0;
@@ -80,58 +131,16 @@ std::pair<std::int64_t, std::int64_t> correct_of(const Confusion& confusion,
   return {correct, total};
 }
 
-json detection_json(const VocTally& t, const std::vector<std::string>& classes, const Counts& found,
-                    std::int64_t matched) {
-  json recall = json::object(), n = json::object();
-  for (const auto& c : classes) {
-    recall[c] = ratio(get(found, c), get(t.gt, c));
-    n[c] = get(found, c);
-  }
-  recall[kAll] = ratio(sum(found), sum(t.gt));
-  n[kAll] = sum(found);
-  return json{{"recall", recall},
-              {"found", n},
-              {"precision", ratio(matched, t.predictions)},
-              {"matched_predictions", matched}};
-}
-
-json classification_json(const VocTally& t, const std::vector<std::string>& classes,
-                         const LabelRoles& roles) {
-  const auto [correct, total] = correct_of(t.confusion, roles);
-  const std::vector<std::string> cols = label_order(t.confusion, roles.labels);
-  json incorrect = json::object();
-  const auto inc = t.confusion.find(kIncorrect);
-  for (const auto& l : cols)
-    incorrect[l] =
-        inc == t.confusion.end() ? json(nullptr) : ratio(get(inc->second, l), sum(inc->second));
-  return {{"iou", 0.3},
-          {"labels", cols},
-          {"confusion", confusion_json(t.confusion, classes, cols)},
-          {"accuracy", ratio(correct, total)},
-          {"correct", correct},
-          {"total", total},
-          {"with_incorrect_mask_labelled", incorrect}};
-}
-
-json alerts_json(const VocTally& t) {
-  const std::int64_t fp = t.no_mask_fp_with_mask + t.no_mask_fp_unmatched;
-  // F1 from counts (2TP / (2TP + FP + FN)), defined whenever anything was counted.
-  return {{"iou", 0.3},
-          {"tp", t.no_mask_tp},
-          {"fp", fp},
-          {"fp_on_with_mask", t.no_mask_fp_with_mask},
-          {"fp_unmatched", t.no_mask_fp_unmatched},
-          {"fn", t.no_mask_fn},
-          {"ignored", t.no_mask_ignored},
-          {"precision", ratio(t.no_mask_tp, t.no_mask_tp + fp)},
-          {"recall", ratio(t.no_mask_tp, t.no_mask_tp + t.no_mask_fn)},
-          {"f1", ratio(2 * t.no_mask_tp, 2 * t.no_mask_tp + fp + t.no_mask_fn)}};
-}
-
-}  // namespace
-
-LabelRoles LabelRoles::of(const ModelCard& card) {
-  return LabelRoles{card.labels, card.unmasked_label, card.ground_truth};
+json incorrect_json(const Confusion& confusion, const LabelRoles& roles) {
+  if (roles.incorrect.empty()) return nullptr;
+  const auto share = [&](const char* cls) {
+    const auto it = confusion.find(cls);
+    return it == confusion.end() ? json(nullptr)
+                                 : count_ratio(get(it->second, roles.incorrect), sum(it->second));
+  };
+  return {{"label", roles.incorrect},
+          {"recall", share(kIncorrect)},
+          {"with_mask_labelled_incorrect", share(kWithMask)}};
 }
 
 double iou(const cv::Rect& a, const cv::Rect& b) {
@@ -218,7 +227,7 @@ VocTally score_image(const std::vector<GtFace>& gt, const std::vector<Face>& pre
     t.confusion[g.cls][predictions[p].label] += 1;
     if (!alert) continue;
     const std::string* right = right_label(roles, g.cls);
-    if (!right) {
+    if (!right || *right == roles.incorrect) {
       t.no_mask_ignored += 1;
     } else if (*right == roles.unmasked) {
       t.no_mask_tp += 1;
@@ -278,12 +287,12 @@ json crop_metrics(const CropTally& t, const LabelRoles& roles) {
                     {"support", support},
                     {"predicted", predicted},
                     {"correct", tp},
-                    {"precision", ratio(tp, predicted)},
-                    {"recall", ratio(tp, support)}};
+                    {"precision", count_ratio(tp, predicted)},
+                    {"recall", count_ratio(tp, support)}};
     correct += tp;
     total += support;
   }
-  out["accuracy"] = ratio(correct, total);
+  out["accuracy"] = count_ratio(correct, total);
   out["correct"] = correct;
   out["total"] = total;
   out["per_class"] = classes;

@@ -17,7 +17,8 @@ Face pred(cv::Rect box, const std::string& label) {
 
 const maskdetect::LabelRoles kRoles{{"mask", "no_mask", "not_face"},
                                     "no_mask",
-                                    {{"with_mask", "mask"}, {"without_mask", "no_mask"}}};
+                                    {{"with_mask", "mask"}, {"without_mask", "no_mask"}},
+                                    ""};
 
 }  // namespace
 
@@ -56,8 +57,10 @@ TEST_CASE("IoU of boxes with huge coordinates does not overflow", "[eval]") {
 
 TEST_CASE("scores follow the model card's label roles", "[eval]") {
   // A model whose labels are spelled otherwise: nothing may assume "mask" / "no_mask".
-  const maskdetect::LabelRoles roles{
-      {"covered", "bare", "junk"}, "bare", {{"with_mask", "covered"}, {"without_mask", "bare"}}};
+  const maskdetect::LabelRoles roles{{"covered", "bare", "junk"},
+                                     "bare",
+                                     {{"with_mask", "covered"}, {"without_mask", "bare"}},
+                                     ""};
   const std::vector<GtFace> gt{{{0, 0, 100, 100}, "with_mask", "with_mask"},
                                {{200, 0, 100, 100}, "without_mask", "without_mask"},
                                {{400, 0, 100, 100}, "with_incorrect_mask", "with_incorrect_mask"}};
@@ -191,4 +194,56 @@ TEST_CASE("crop-set metrics", "[eval]") {
   CHECK(m["per_class"]["without_mask"]["precision"].get<double>() == Approx(9.0 / 11.0));
   CHECK(m["per_class"]["without_mask"]["recall"].get<double>() == Approx(0.9));
   CHECK(m["confusion"]["with_incorrect_mask"]["mask"] == 3);
+}
+
+TEST_CASE("a fourth label for masks worn wrong is scored from the card's roles", "[eval]") {
+  maskdetect::ModelCard card;
+  card.labels = {"mask", "no_mask", "not_face", "mask_incorrect"};
+  card.reject_labels = {"not_face"};
+  card.unmasked_label = "no_mask";
+  card.incorrect_label = "mask_incorrect";
+  card.ground_truth = {{"with_mask", "mask"},
+                       {"without_mask", "no_mask"},
+                       {"with_incorrect_mask", "mask_incorrect"}};
+  const auto roles = maskdetect::LabelRoles::of(card);
+  CHECK(roles.incorrect == "mask_incorrect");
+  const std::vector<GtFace> gt{
+      {{0, 0, 100, 100}, "with_mask", "with_mask"},
+      {{200, 0, 100, 100}, "with_mask", "with_mask"},
+      {{400, 0, 100, 100}, "without_mask", "without_mask"},
+      {{600, 0, 100, 100}, "with_incorrect_mask", "with_incorrect_mask"},
+      {{800, 0, 100, 100}, "with_incorrect_mask", "mask_weared_incorrect"},
+  };
+  const std::vector<Face> preds{
+      pred({0, 0, 100, 100}, "mask"),
+      pred({200, 0, 100, 100}, "mask_incorrect"),  // a correctly worn mask flagged
+      pred({400, 0, 100, 100}, "no_mask"),
+      pred({600, 0, 100, 100}, "mask_incorrect"),  // right
+      pred({800, 0, 100, 100}, "no_mask"),         // an alert on a mask worn wrong: ignored
+  };
+  const json m = maskdetect::voc_metrics(maskdetect::score_image(gt, preds, roles), roles);
+  const json& c = m["classification"];
+  CHECK(c["labels"] == json({"mask", "no_mask", "not_face", "mask_incorrect"}));
+  CHECK(c["confusion"]["with_incorrect_mask"]["mask_incorrect"] == 1);
+  // with_incorrect_mask faces now have a right answer: 3 of 5 labelled right.
+  CHECK(c["total"] == 5);
+  CHECK(c["correct"] == 3);
+  CHECK(c["incorrect"]["label"] == "mask_incorrect");
+  CHECK(c["incorrect"]["recall"].get<double>() == Approx(0.5));
+  CHECK(c["incorrect"]["with_mask_labelled_incorrect"].get<double>() == Approx(0.5));
+  // no_mask F1 stays about the unmasked role: the same as for a model without the fourth label.
+  const json& nm = m["no_mask_found"];
+  CHECK(nm["tp"] == 1);
+  CHECK(nm["fp"] == 0);
+  CHECK(nm["ignored"] == 1);
+  CHECK(nm["f1"].get<double>() == Approx(1.0));
+
+  // Without the mapping, masks worn wrong are left out of the label metrics, as before.
+  card.incorrect_label.clear();
+  card.ground_truth.erase("with_incorrect_mask");
+  const auto three = maskdetect::LabelRoles::of(card);
+  const json m3 = maskdetect::voc_metrics(maskdetect::score_image(gt, preds, three), three);
+  CHECK(m3["classification"]["total"] == 3);
+  CHECK(m3["classification"]["incorrect"].is_null());
+  CHECK(m3["no_mask_found"] == nm);
 }

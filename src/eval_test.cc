@@ -13,28 +13,44 @@
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
-  const fs::path photo = maskdetect::testing::fixture("faces/obama.jpg");
-  const fs::path model =
-      maskdetect::testing::source_dir() / "models" / maskdetect::config::kDefaultModelFile;
-  INFO("needs the shipped model " << model);
-  REQUIRE(fs::exists(model));
+namespace {
 
+// A VOC folder of one photo (obama, one without_mask face) with an annotation whose image is
+// missing, and a crop set of that face, under one temporary folder.
+struct TinySets {
   maskdetect::testing::TempDir tmp;
-  const fs::path voc = tmp.path() / "voc", crops = tmp.path() / "crops";
-  fs::create_directories(voc / "images");
-  fs::copy_file(photo, voc / "images" / "obama.jpg");
+  fs::path voc, crops, model;
+};
+
+void make_tiny_sets(TinySets& t) {
+  const fs::path photo = maskdetect::testing::fixture("faces/obama.jpg");
+  t.model = maskdetect::testing::source_dir() / "models" / maskdetect::config::kDefaultModelFile;
+  INFO("needs the shipped model " << t.model);
+  REQUIRE(fs::exists(t.model));
+  t.voc = t.tmp.path() / "voc";
+  t.crops = t.tmp.path() / "crops";
+  fs::create_directories(t.voc / "images");
+  fs::copy_file(photo, t.voc / "images" / "obama.jpg");
   // <filename> names a file that is not there: the image is found by the annotation's stem.
   // The box is about where Haar puts the face (342, 95, 300 x 300).
   maskdetect::testing::write_file(
-      voc / "annotations" / "obama.xml",
+      t.voc / "annotations" / "obama.xml",
       "<annotation><filename>obama.png</filename><object><name>without_mask</name>"
       "<bndbox><xmin>350</xmin><ymin>105</ymin><xmax>640</xmax><ymax>400</ymax>"
       "</bndbox></object></annotation>");
-  maskdetect::testing::write_file(voc / "annotations" / "no-image.xml", "<annotation/>");
+  maskdetect::testing::write_file(t.voc / "annotations" / "no-image.xml", "<annotation/>");
   const cv::Mat img = cv::imread(photo.string());
-  fs::create_directories(crops / "without_mask");
-  REQUIRE(cv::imwrite((crops / "without_mask" / "face.jpg").string(), img({342, 95, 300, 300})));
+  fs::create_directories(t.crops / "without_mask");
+  REQUIRE(cv::imwrite((t.crops / "without_mask" / "face.jpg").string(), img({342, 95, 300, 300})));
+}
+
+}  // namespace
+
+TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
+  TinySets sets;
+  make_tiny_sets(sets);
+  const fs::path &voc = sets.voc, &crops = sets.crops, &model = sets.model;
+  maskdetect::testing::TempDir& tmp = sets.tmp;
 
   maskdetect::EvalOptions o;
   o.datasets = {voc, crops};
@@ -45,7 +61,7 @@ TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
   std::ostringstream out, log;
   const json r = maskdetect::run_eval(o, out, log);
   INFO(out.str() << log.str());
-  CHECK(r["schema"] == "maskdetect.eval/2");
+  CHECK(r["schema"] == "maskdetect.eval/3");
   CHECK(json::parse(maskdetect::testing::read_text(o.json_out)) == r);
   REQUIRE(r["datasets"].size() == 2);
 
@@ -58,9 +74,21 @@ TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
   CHECK(v["no_mask_found"]["tp"] == 1);
   CHECK(v["no_mask_found"]["fn"] == 0);
   CHECK(v["time_ms"]["with_decode"]["median"].get<double>() > 0);
+  CHECK(v["scale"] == 1.0);
+  // The annotated face, cut and classified on its own, passes the gate at this run's threshold.
+  CHECK(v["gate"]["faces"]["without_mask"] == 1);
+  CHECK(v["gate"]["at"]["run"]["face_threshold"] == r["params"]["face_threshold"]);
+  CHECK(v["gate"]["at"]["run"]["keep_rate"]["all"].get<double>() == Approx(1.0));
+  CHECK(v["gate"]["at"]["run"]["confusion"]["without_mask"]["no_mask"] == 1);
+  REQUIRE(r["over_scales"].size() == 1);
+  CHECK(r["over_scales"][0]["no_mask_f1"]["mean"] == v["no_mask_found"]["f1"]);
 
-  // The same parameter keys as report.json's "params", from the same resolved configuration.
-  CHECK(r["params"] == maskdetect::EngineConfig::resolve(o.engine).params());
+  // The same parameter keys as report.json's "params", from the same resolved configuration,
+  // and eval's own scale.
+  json params = r["params"];
+  CHECK(params["scale"] == json({1.0}));
+  params.erase("scale");
+  CHECK(params == maskdetect::EngineConfig::resolve(o.engine).params());
   CHECK_FALSE(r.contains("detector"));
 
   const json& c = r["datasets"][1];
@@ -91,6 +119,32 @@ TEST_CASE("run_eval on a tiny VOC folder and crop set", "[eval][model]") {
   CHECK_THROWS_AS(maskdetect::run_eval(o, out, log), maskdetect::SetupError);
   o.split = "all";
   o.datasets = {tmp.path()};  // neither layout
+  CHECK_THROWS_AS(maskdetect::run_eval(o, out, log), maskdetect::SetupError);
+}
+
+TEST_CASE("run_eval at several scales", "[eval][model]") {
+  TinySets sets;
+  make_tiny_sets(sets);
+  maskdetect::EvalOptions o;
+  o.datasets = {sets.voc, sets.crops};
+  o.engine.model = sets.model;
+  o.threads = 2;
+  std::ostringstream out, log;
+  // A VOC set gives an entry per scale; crop sets ignore --scale.
+  o.scales = {1.0, 0.5};
+  const json scaled = maskdetect::run_eval(o, out, log);
+  INFO(out.str() << log.str());
+  REQUIRE(scaled["datasets"].size() == 3);
+  const json& half = scaled["datasets"][1];
+  CHECK(half["scale"] == 0.5);
+  CHECK(half["detection"]["iou_0.3"]["recall"]["without_mask"].get<double>() == Approx(1.0));
+  CHECK(half["gate"]["faces"]["all"] == 1);
+  CHECK(scaled["datasets"][2]["kind"] == "crops");
+  CHECK_FALSE(scaled["datasets"][2].contains("scale"));
+  CHECK(scaled["over_scales"][0]["scales"] == json({1.0, 0.5}));
+  o.scales = {0.0};
+  CHECK_THROWS_AS(maskdetect::run_eval(o, out, log), maskdetect::SetupError);
+  o.scales = {0.5, 0.5};
   CHECK_THROWS_AS(maskdetect::run_eval(o, out, log), maskdetect::SetupError);
 }
 
@@ -133,6 +187,13 @@ TEST_CASE("eval scores the faces of an existing report by file name", "[eval][mo
   const bool rejects = !maskdetect::load_model_card(model).reject_labels.empty();
   CHECK(v["predictions"] == (rejects ? 2 : 3));
   CHECK(r["from_report"] == o.from_report.string());
+
+  // A report's boxes are the photo's; nothing was cut from photos, so there is no gate.
+  CHECK(v["scale"] == 1.0);
+  CHECK_FALSE(v.contains("gate"));
+  o.scales = {1.0, 0.5};
+  CHECK_THROWS_WITH(maskdetect::run_eval(o, out, log), Catch::Contains("--scale 1"));
+  o.scales = {1.0};
 
   maskdetect::testing::write_file(tmp.path() / "bad.json", R"({"summary": {}})");
   o.from_report = tmp.path() / "bad.json";

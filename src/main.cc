@@ -177,6 +177,16 @@ CLI::App* add_eval_command(CLI::App& app, maskdetect::EvalOptions& e, EvalFlags&
       ->type_name("FILE");
   eval->add_option("--limit", e.limit, "Use only the first N images of each set (0 = all)")
       ->capture_default_str();
+  eval->add_option("--scale", e.scales,
+                   "Evaluate VOC sets with each photo shrunk by these factors in (0, 1], e.g. "
+                   "1,0.5,0.333 (a stand-in for smaller faces); crop sets ignore it")
+      ->delimiter(',')
+      // One argument per --scale (a vector option would take the dataset after it too).
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->type_name("LIST")
+      ->capture_default_str();
   eval->add_option("--model", f.model, "Classifier ONNX file [default: the installed model]")
       ->type_name("PATH");
   eval->add_option("--threshold", e.engine.threshold, "A face is mask when P(mask) >= this")

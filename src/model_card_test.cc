@@ -69,6 +69,27 @@ TEST_CASE("reject_labels name the labels that mean no face", "[model_card]") {
   CHECK_THROWS_AS(maskdetect::parse_model_card(j, "/m/card.json"), maskdetect::SetupError);
 }
 
+TEST_CASE("roles.incorrect names the label for a mask worn wrong", "[model_card]") {
+  json j = minimal_card();
+  j["labels"] = {"mask", "no_mask", "not_face", "mask_incorrect"};
+  j["reject_labels"] = {"not_face"};
+  j["roles"] = {{"masked", "mask"},
+                {"unmasked", "no_mask"},
+                {"incorrect", "mask_incorrect"},
+                {"ground_truth",
+                 {{"with_mask", "mask"},
+                  {"without_mask", "no_mask"},
+                  {"with_incorrect_mask", "mask_incorrect"}}}};
+  const auto c = maskdetect::parse_model_card(j, "/m/card.json");
+  CHECK(c.incorrect_label == "mask_incorrect");
+  CHECK(c.ground_truth.at("with_incorrect_mask") == "mask_incorrect");
+  // Older cards have no such role.
+  CHECK(maskdetect::parse_model_card(minimal_card(), "/m/card.json").incorrect_label.empty());
+  j["roles"]["incorrect"] = "not_face";
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/card.json"),
+                    Catch::Contains("roles.incorrect"));
+}
+
 TEST_CASE("face_threshold is one number or one per detector", "[model_card]") {
   json j = minimal_card();
   CHECK(maskdetect::parse_model_card(j, "/m/c.json").face_threshold("haar") == 0.5F);
@@ -190,22 +211,4 @@ TEST_CASE("model card numbers that feed arithmetic are range-checked", "[model_c
   j = minimal_card();
   j["crop"] = 3;
   CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"), Catch::Contains("crop"));
-}
-
-TEST_CASE("roles.incorrect names the label for masks worn wrong, when the card has one",
-          "[model_card]") {
-  json j = minimal_card();
-  CHECK(maskdetect::parse_model_card(j, "/m/card.json").incorrect_label.empty());
-  j["labels"] = {"mask", "no_mask", "not_face", "mask_incorrect"};
-  j["reject_labels"] = {"not_face"};
-  j["roles"] = {{"masked", "mask"},
-                {"unmasked", "no_mask"},
-                {"incorrect", "mask_incorrect"},
-                {"ground_truth", {{"with_incorrect_mask", "mask_incorrect"}}}};
-  const auto c = maskdetect::parse_model_card(j, "/m/card.json");
-  CHECK(c.incorrect_label == "mask_incorrect");
-  CHECK(c.ground_truth.at("with_incorrect_mask") == "mask_incorrect");
-  j["roles"]["incorrect"] = "not_face";  // a reject label cannot be a face's label
-  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/card.json"),
-                    Catch::Contains("roles.incorrect"));
 }

@@ -25,6 +25,9 @@ json counts(const json& eval) {
   json d = eval.at("datasets").at(0);
   d.erase("time_ms");
   d.erase("path");
+  // The gate classifies the annotated faces themselves, which needs the photos: eval's own runs
+  // measure it, a report cannot.
+  d.erase("gate");
   return d;
 }
 
@@ -72,6 +75,7 @@ TEST_CASE("eval scores exactly the faces maskdetect --no-annotate reports", "[e2
   const json report = json::parse(read_text(out.path() / "run" / "report.json"));
   for (const auto& [key, value] : direct.at("params").items()) {
     INFO(key);
+    if (key == "scale") continue;  // eval's own: how much the photos were shrunk (here not)
     CHECK(report.at("params").at(key) == value);
   }
 }

@@ -17,7 +17,9 @@
 
 #include "maskdetect/engine.hpp"
 #include "maskdetect/eval_dataset.hpp"
+#include "maskdetect/eval_gate.hpp"
 #include "maskdetect/eval_metrics.hpp"
+#include "maskdetect/eval_scale.hpp"
 #include "maskdetect/voc.hpp"
 
 namespace maskdetect {
@@ -29,6 +31,9 @@ struct EvalOptions {
   EngineOptions engine;                         // detector, model and thresholds, as for a run
   int threads = 0;                              // 0: one per core; totals do not depend on it
   std::size_t limit = 0;  // first N images of each set after the split; 0: all
+  // VOC sets are evaluated once per factor, each photo shrunk by it (INTER_AREA) with its ground
+  // truth, as a stand-in for smaller faces; each in (0, 1]. Crop sets ignore it.
+  std::vector<double> scales{1.0};
   // Score the faces of this report (maskdetect's report.json, or any JSON with files[].path and
   // files[].faces[].box / .label) instead of running the detector: VOC sets only.
   std::filesystem::path from_report;
