@@ -53,6 +53,43 @@ TEST_CASE("annotated images mirror the input tree and never overwrite an input",
   CHECK(same.warnings[0].find("would overwrite the input") != std::string::npos);
 }
 
+TEST_CASE("annotated images larger than the limit are written scaled down, boxes with them",
+          "[media_sinks]") {
+  testing::TempDir out;
+  ModelCard card;
+  AnnotatedImageSink sink(out.path(), card, 200);
+  CHECK(sink.pixels_needed() == 200);
+  // Decoded at half of its 800x600 size, as a JPEG is when the limit allows it.
+  cv::Mat bgr(300, 400, CV_8UC3, cv::Scalar::all(128));
+  FileResult r;
+  r.width = 800;
+  r.height = 600;
+  r.faces = {face({400, 200, 200, 200}, "no_mask")};  // original pixels
+  sink.image(input("/p/big.png", "p/big.png"), r, bgr);
+  const cv::Mat written = cv::imread(r.output);
+  REQUIRE(written.size() == cv::Size(200, 150));
+  CHECK(written.at<cv::Vec3b>(75, 100) == cv::Vec3b(0, 0, 230));  // left edge at x = 100
+  CHECK(written.at<cv::Vec3b>(75, 90) == cv::Vec3b(128, 128, 128));
+  CHECK(r.faces[0].box == cv::Rect(400, 200, 200, 200));  // the report keeps original pixels
+  // Without a limit the image is written as decoded.
+  AnnotatedImageSink full(out.path() / "full", card);
+  CHECK(full.pixels_needed() == Sink::kFullSize);
+  cv::Mat small(60, 80, CV_8UC3, cv::Scalar::all(128));
+  FileResult r2;
+  r2.width = 80;
+  r2.height = 60;
+  full.image(input("/p/s.png", "p/s.png"), r2, small);
+  CHECK(cv::imread(r2.output).size() == cv::Size(80, 60));
+}
+
+TEST_CASE("rescale_faces maps boxes between image sizes by their corners", "[media_sinks]") {
+  const auto f = rescale_faces({face({10, 20, 30, 40}, "mask")}, {100, 100}, {50, 25});
+  CHECK(f[0].box == cv::Rect(5, 5, 15, 10));
+  CHECK(rescale_faces({face({1, 1, 1, 1}, "mask")}, {100, 100}, {10, 10})[0].box.area() >= 1);
+  CHECK(rescale_faces({face({3, 4, 5, 6}, "mask")}, {0, 0}, {10, 10})[0].box ==
+        cv::Rect(3, 4, 5, 6));
+}
+
 TEST_CASE("face crops are named by their label", "[media_sinks]") {
   testing::TempDir out;
   ModelCard card;
