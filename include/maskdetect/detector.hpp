@@ -16,9 +16,10 @@ struct Detection {
   std::optional<float> score;  // none for Haar
 };
 
-// On scenes-ilc2021 val, 400 and 640 gave the same no_mask F1 at 1x (0.752, 0.751) and 400 took
-// 13 % less CPU; at 1/2 and 1/3 scale every photo is below both (README, "Small faces").
-inline constexpr int kHaarUpscaleBelow = 400;
+// On scenes-ilc2021 val, 640 and 400 gave the same no_mask F1 at 1x (0.751, 0.752; 400 took 13 %
+// less CPU), but at 1/2 scale many photos are 400-640 px: 0.745 against 0.645 (README, "Small
+// faces").
+inline constexpr int kHaarUpscaleBelow = 640;
 
 struct DetectorOptions {
   std::string engine = "haar";    // "haar" or "yunet"
