@@ -170,7 +170,8 @@ TEST_CASE("YuNet finds a mask face in at least 8 masked photos, only the face sh
   CHECK(with_mask >= 8);
 }
 
-TEST_CASE("--detector yunet runs the shipped YuNet-n without --detector-model", "[e2e][yunet]") {
+TEST_CASE("the shipped YuNet-n runs for --detector yunet with no --detector-model",
+          "[e2e][yunet]") {
   TempDir out;
   const auto r = run_command("env -u MASKDETECT_YUNET_MODEL " + q(binary()) +
                              " --no-progress --detector yunet --input " +
