@@ -19,7 +19,7 @@ examples (the sweeps behind the shipped defaults):
   bench/sweep.py --scale 1,0.5,0.333 --grid cascade-stages=12,13,14 \\
                  --grid min-neighbors=2,3,4,5,6 --grid face-threshold=0.9,0.95,0.97,0.99
   bench/sweep.py --grid detector-score=0.6,0.7,0.8,0.85 --grid face-threshold=0.6,0.75,0.9 \\
-                 -- --detector yunet --detector-model ../shared/models/face_detection_yunet_2022mar.onnx
+                 -- --detector yunet
 
 Any Python 3 runs it (it only starts the binary and reads its JSON)."""
 import argparse

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <opencv2/core/persistence.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "maskdetect/errors.hpp"
 #include "test_support.hpp"
@@ -66,8 +67,9 @@ TEST_CASE("a missing YuNet model is a setup error that says where to get it", "[
   maskdetect::DetectorOptions o;
   o.engine = "yunet";
   o.model = "/nonexistent/yunet.onnx";
-  CHECK_THROWS_WITH(maskdetect::make_detector(o),
-                    Catch::Contains("/nonexistent/yunet.onnx") && Catch::Contains("model zoo"));
+  CHECK_THROWS_WITH(maskdetect::make_detector(o), Catch::Contains("/nonexistent/yunet.onnx") &&
+                                                      Catch::Contains("yunet_n_640_640.onnx") &&
+                                                      Catch::Contains("model zoo"));
 }
 
 TEST_CASE("detection on a scaled copy maps boxes back to original pixels", "[detector]") {
@@ -109,4 +111,33 @@ TEST_CASE("a cascade cut to its first stages loads and is more permissive", "[de
   shortened.cascade_stages = 12;
   CHECK(maskdetect::make_detector(shortened)->detect(img).size() >
         maskdetect::make_detector(full)->detect(img).size());
+}
+
+TEST_CASE("Haar finds a face smaller than its window on an enlarged copy", "[detector]") {
+  // The portrait's face (300 px by the full cascade) shrunk to 16 px, pasted into a 320x240
+  // photo: below the cascade's 24 px window.
+  const cv::Mat portrait = cv::imread(fixture("faces/obama.jpg").string());
+  const cv::Rect face(342, 95, 300, 300);
+  const double f = 16.0 / face.width;
+  cv::Mat small;
+  cv::resize(portrait, small, cv::Size(), f, f, cv::INTER_AREA);
+  cv::Mat img(cv::Size(320, 240), CV_8UC3, cv::Scalar(110, 120, 130));
+  const cv::Point at(200, 100);
+  small.copyTo(img(cv::Rect(at, small.size())));
+  const cv::Rect truth(at.x + static_cast<int>(face.x * f), at.y + static_cast<int>(face.y * f), 16,
+                       16);
+  const auto hits = [&](const maskdetect::DetectorOptions& o) {
+    int n = 0;
+    for (const auto& d : maskdetect::make_detector(o)->detect(img))
+      if ((d.box & truth).area() * 2 > truth.area()) ++n;
+    return n;
+  };
+  maskdetect::DetectorOptions plain, upscaled;
+  plain.haar_upscale = 0;
+  plain.min_face = upscaled.min_face = 12;
+  CHECK(hits(plain) == 0);
+  CHECK(hits(upscaled) >= 1);
+  // Photos at or above the --haar-upscale size are searched once, as before.
+  upscaled.haar_upscale = 320;
+  CHECK(hits(upscaled) == 0);
 }

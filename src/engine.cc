@@ -48,6 +48,7 @@ EngineConfig EngineConfig::resolve(const EngineOptions& o) {
     c.detector.model = find_yunet_model();
   if (c.detector.engine != "yunet" && c.detector.cascade.empty())
     c.detector.cascade = find_cascade();
+  if (c.detector.min_face <= 0) c.detector.min_face = default_min_face(c.detector.engine);
   c.threshold = o.threshold;
   c.face_threshold = o.face_threshold.value_or(c.card.face_threshold(c.detector.engine));
   return c;
@@ -68,6 +69,7 @@ nlohmann::json EngineConfig::params() const {
     p["scale_factor"] = d.scale_factor;
     p["min_neighbors"] = d.min_neighbors;
     p["cascade_stages"] = d.cascade_stages;
+    p["haar_upscale"] = d.haar_upscale;
   }
   return p;
 }

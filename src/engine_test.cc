@@ -45,12 +45,25 @@ TEST_CASE("resolving takes the card's face threshold for the detector unless one
   CHECK_THROWS_AS(EngineConfig::resolve(o), SetupError);
 }
 
+TEST_CASE("the smallest face is each detector's own unless one is given", "[engine]") {
+  EngineOptions o = shipped("haar");
+  CHECK(EngineConfig::resolve(o).detector.min_face == default_min_face("haar"));
+  o = shipped("yunet");
+  const EngineConfig yunet = EngineConfig::resolve(o);
+  CHECK(yunet.detector.min_face == default_min_face("yunet"));
+  CHECK(yunet.detector.model.filename() == "yunet_n_640_640.onnx");
+  CHECK(default_min_face("yunet") != default_min_face("haar"));
+  o.detector.min_face = 30;
+  CHECK(EngineConfig::resolve(o).detector.min_face == 30);
+}
+
 TEST_CASE("params describe each detector with the keys report.json and eval.json share",
           "[engine]") {
   const EngineConfig haar = EngineConfig::resolve(shipped("haar"));
   const auto p = haar.params();
-  for (const char* key : {"detector", "min_face", "detect_size", "threshold", "face_threshold",
-                          "cascade", "scale_factor", "min_neighbors", "cascade_stages"})
+  for (const char* key :
+       {"detector", "min_face", "detect_size", "threshold", "face_threshold", "cascade",
+        "scale_factor", "min_neighbors", "cascade_stages", "haar_upscale"})
     CHECK(p.contains(key));
   CHECK(p["detector"] == "haar");
   CHECK_FALSE(p.contains("detector_score"));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "maskdetect/config.hpp"
+#include "maskdetect/detector.hpp"
 #include "maskdetect/errors.hpp"
 #include "maskdetect/eval.hpp"
 #include "maskdetect/model_card.hpp"
@@ -47,8 +48,9 @@ void add_face_threshold_option(CLI::App& app, std::optional<float>& face_thresho
 
 void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
   app.add_option("--detector", d.engine,
-                 "Face detector: haar (built in, from opencv-data) or yunet (needs its ONNX, "
-                 "see --detector-model)")
+                 "Face detector: haar (OpenCV's frontal cascade, from opencv-data) or yunet "
+                 "(the shipped YuNet-n network: finds far more masked and small faces, and is "
+                 "faster; see --detector-model)")
       ->capture_default_str()
       ->check(CLI::IsMember({"haar", "yunet"}));
   app.add_option("--cascade", d.cascade,
@@ -70,8 +72,18 @@ void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
                  "that are not faces")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
-  app.add_option("--min-face", d.min_face, "Smallest face to look for, in original pixels")
+  app.add_option("--haar-upscale", d.haar_upscale,
+                 "Haar: photos whose longest side (after --detect-size) is below N px are "
+                 "searched on a copy enlarged up to 2x (pyramid step at least 1.2), so that "
+                 "faces smaller than the cascade's 24 px window, down to --min-face, are found; "
+                 "0 = never (faster, misses faces under 24 px)")
       ->capture_default_str()
+      ->type_name("N")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--min-face", d.min_face,
+                 "Smallest face to look for, in original pixels [default: " +
+                     std::to_string(maskdetect::default_min_face("haar")) + " for haar, " +
+                     std::to_string(maskdetect::default_min_face("yunet")) + " for yunet]")
       ->check(CLI::Range(4, 100000));
   app.add_option("--detect-size", d.detect_size,
                  "Detect on a copy whose longest side is at most this many pixels (boxes are "
@@ -79,8 +91,10 @@ void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   app.add_option("--detector-model", d.model,
-                 "YuNet: face_detection_yunet_2022mar.onnx [default: $MASKDETECT_YUNET_MODEL, "
-                 "else ~/.local/share/maskdetect/models/ or the installed models folder]")
+                 "YuNet ONNX: the shipped yunet_n_640_640.onnx, or the OpenCV model zoo's "
+                 "face_detection_yunet_2022mar / 2023mar (the layout is told from the network's "
+                 "outputs) [default: $MASKDETECT_YUNET_MODEL, else the installed or source "
+                 "tree's models/yunet_n_640_640.onnx]")
       ->type_name("PATH");
   app.add_option("--detector-score", d.score_threshold, "YuNet: minimum face score")
       ->capture_default_str()

@@ -205,31 +205,36 @@ ModelCard load_model_card(const fs::path& model_or_card) {
   if (!fs::exists(card.onnx_path))
     throw SetupError("model " + card.onnx_path.string() + " (named by " + card_path.string() +
                      ") not found; " + kFix);
-  if (!card.sha256.empty()) {
-    const std::string actual = sha256_file(card.onnx_path);
-    if (actual != card.sha256)
-      throw SetupError("model " + card.onnx_path.string() + " is corrupt or not the one its card " +
-                       "describes (sha256 " + actual.substr(0, 12) + "… ≠ " +
-                       card.sha256.substr(0, 12) + "…); " + kFix);
-  }
+  if (!card.sha256.empty()) check_sha256(card.onnx_path, card.sha256, kFix);
   return card;
 }
 
-fs::path find_default_model(const fs::path& executable) {
-  if (const char* env = std::getenv("MASKDETECT_MODEL"); env && *env) return env;
+fs::path find_model_file(const std::string& file, const char* env_var, const fs::path& executable) {
+  if (const char* env = std::getenv(env_var); env && *env) return env;
   std::vector<fs::path> candidates;
   std::error_code ec;
   fs::path exe = fs::canonical("/proc/self/exe", ec);
   if (ec) exe = fs::absolute(executable, ec);
   if (!exe.empty()) {
     // <prefix>/bin/maskdetect -> <prefix>/share/maskdetect/models
-    candidates.push_back(exe.parent_path().parent_path() / config::kInstallModelDir /
-                         config::kDefaultModelFile);
+    candidates.push_back(exe.parent_path().parent_path() / config::kInstallModelDir / file);
   }
-  candidates.push_back(fs::path(config::kSourceModelDir) / config::kDefaultModelFile);
+  candidates.push_back(fs::path(config::kSourceModelDir) / file);
   for (const auto& c : candidates)
     if (fs::exists(c, ec)) return c;
   return candidates.front();
+}
+
+fs::path find_default_model(const fs::path& executable) {
+  return find_model_file(config::kDefaultModelFile, "MASKDETECT_MODEL", executable);
+}
+
+void check_sha256(const fs::path& file, const std::string& expected, const std::string& fix) {
+  const std::string actual = sha256_file(file);
+  if (actual != expected)
+    throw SetupError("model " + file.string() + " is corrupt or not the one its card " +
+                     "describes (sha256 " + actual.substr(0, 12) + "… ≠ " + expected.substr(0, 12) +
+                     "…); " + fix);
 }
 
 std::string sha256_file(const fs::path& path) {

@@ -16,6 +16,11 @@ struct Detection {
   std::optional<float> score;  // none for Haar
 };
 
+// On scenes-ilc2021 val, 640 and 400 gave the same no_mask F1 at 1x (0.751, 0.752; 400 took 13 %
+// less CPU), but at 1/2 scale many photos are 400-640 px: 0.745 against 0.645 (README, "Small
+// faces").
+inline constexpr int kHaarUpscaleBelow = 640;
+
 struct DetectorOptions {
   std::string engine = "haar";    // "haar" or "yunet"
   std::filesystem::path cascade;  // Haar; empty: find_cascade()
@@ -23,10 +28,13 @@ struct DetectorOptions {
   // scenes-ilc2021 (README, "Measuring"): the frontal cascade cut to 13 of its 25 stages finds
   // twice the masked faces of the full one, and the classifier's not_face label removes what
   // it adds that is not a face.
-  double scale_factor = 1.1;    // Haar
-  int min_neighbors = 4;        // Haar
-  int cascade_stages = 13;      // Haar: keep only the first stages of the cascade (0: all)
-  int min_face = 24;            // pixels, in the original image
+  double scale_factor = 1.1;  // Haar
+  int min_neighbors = 4;      // Haar
+  int cascade_stages = 13;    // Haar: keep only the first stages of the cascade (0: all)
+  // Haar: images whose longest side (after detect_size) is below this many pixels are searched
+  // on a copy enlarged up to 2x, so faces smaller than the cascade's window are found (0: never).
+  int haar_upscale = kHaarUpscaleBelow;
+  int min_face = 0;             // pixels, in the original image; 0: default_min_face(engine)
   std::filesystem::path model;  // YuNet ONNX; empty: find_yunet_model()
   // YuNet. 0.8 with the card's YuNet face_threshold gave the best no_mask F1 on the validation
   // part of scenes-ilc2021 (scores 0.6-0.85 x face thresholds 0.6-0.9; README, "Measuring").
@@ -50,12 +58,29 @@ class Detector {
 // Throws SetupError for an unknown engine or a missing / unreadable model file.
 std::unique_ptr<Detector> make_detector(const DetectorOptions& options);
 
+// The smallest face each detector looks for when DetectorOptions::min_face is 0, in original
+// pixels; chosen on scenes-ilc2021 val at 1x, 1/2 and 1/3 scale (README, "Small faces").
+int default_min_face(const std::string& engine);
+
 // The frontal-face cascade from Debian's opencv-data (or $MASKDETECT_CASCADE); empty if absent.
 std::filesystem::path find_cascade();
 
-// The YuNet model named by $MASKDETECT_YUNET_MODEL, else face_detection_yunet_2022mar.onnx in
-// ~/.local/share/maskdetect/models or the installed models folder; empty if absent.
+// The YuNet model named by $MASKDETECT_YUNET_MODEL, else the shipped yunet_n_640_640.onnx in the
+// installed models folder or the source tree's models/ (the first of these when none exists).
 std::filesystem::path find_yunet_model();
+
+// How an image of `size` is fed to a network that was trained at `side` x `side` and runs at any
+// multiple of `stride`: enlarged by `scale` so that its longest side is at least `side` (never
+// reduced), drawn at the top left of an input of size `input`, padded at the right and bottom.
+// A box found in the input maps back to the image's pixels by dividing by `scale`.
+struct Letterbox {
+  double scale = 1;
+  cv::Size scaled;  // the image's size inside the input
+  cv::Size input;   // `scaled` rounded up to multiples of `stride`
+};
+Letterbox letterbox(cv::Size size, int side, int stride);
+// A box in letterboxed input pixels, in the pixels of an image of `size`, clipped to it.
+cv::Rect unletterbox(const cv::Rect2d& box, const Letterbox& lb, cv::Size size);
 
 // The text of an OpenCV cascade XML cut after its first `stages` stages (all when it has no more).
 // A shortened cascade is more permissive: on masked faces the late stages, which insist on a

@@ -61,6 +61,15 @@ ModelCard load_model_card(const std::filesystem::path& model_or_card);
 // Where the model is looked for when --model is not given: $MASKDETECT_MODEL, then the install
 // tree relative to the executable (<prefix>/share/maskdetect/models), then the source tree.
 std::filesystem::path find_default_model(const std::filesystem::path& executable);
+// The same search for any file shipped in models/: $<env_var>, the install tree, the source tree.
+// Returns the first candidate when none exists, so the error can name where it was expected.
+std::filesystem::path find_model_file(const std::string& file, const char* env_var,
+                                      const std::filesystem::path& executable);
+
+// Throws SetupError (ending in `fix`) when the file's SHA-256 is not `expected` (hex): a corrupt
+// or swapped model is a setup error, not wrong answers.
+void check_sha256(const std::filesystem::path& file, const std::string& expected,
+                  const std::string& fix);
 
 // Hex SHA-256 of a file's contents. Throws std::runtime_error when it cannot be read.
 std::string sha256_file(const std::filesystem::path& path);
