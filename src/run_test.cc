@@ -31,7 +31,7 @@ TEST_CASE("exit status follows failures and --fail-on", "[run]") {
   CHECK(status(s, error) == 3);
 }
 
-TEST_CASE("--fail-on no_mask counts masks worn wrong unless they are allowed", "[run]") {
+TEST_CASE("failing on no_mask counts masks worn wrong unless they are allowed", "[run]") {
   maskdetect::ModelCard card;
   card.unmasked_label = "no_mask";
   card.incorrect_label = "mask_incorrect";
