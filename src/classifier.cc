@@ -90,12 +90,18 @@ void assign_label(Face& face, const ModelCard& card, const std::vector<float>& p
   const auto among_faces = [&](size_t k) {
     return static_cast<float>(face_sum > 0 ? probs[k] / face_sum : 0.0);
   };
+  // With an operating point for it, a mask worn wrong is decided first, and only when the
+  // network is that sure: it is the rarest label, easily confused with a worn mask.
+  const bool gated = !card.incorrect_label.empty() && card.incorrect_threshold >= 0;
+  const auto incorrect = [&](size_t k) { return gated && labels[k] == card.incorrect_label; };
   size_t best = n;
   for (size_t k = 0; k < n; ++k)
+    if (incorrect(k) && among_faces(k) >= card.incorrect_threshold) best = k;
+  for (size_t k = 0; k < n && best == n; ++k)
     if (labels[k] == card.masked_label && among_faces(k) >= threshold) best = k;
   if (best == n) {
     for (size_t k = 0; k < n; ++k)
-      if (labels[k] != card.masked_label && !card.rejects(labels[k]) &&
+      if (labels[k] != card.masked_label && !card.rejects(labels[k]) && !incorrect(k) &&
           (best == n || probs[k] > probs[best]))
         best = k;
   }

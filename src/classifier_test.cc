@@ -75,6 +75,29 @@ TEST_CASE("assign_label: a box is a face when P(face) reaches the face threshold
   CHECK(f.label == "not_face");
 }
 
+TEST_CASE("assign_label calls a mask worn wrong only past the card's incorrect threshold",
+          "[classifier]") {
+  maskdetect::ModelCard card;
+  card.labels = {"mask", "no_mask", "not_face", "mask_incorrect"};
+  card.reject_labels = {"not_face"};
+  card.incorrect_label = "mask_incorrect";
+  maskdetect::Face f;
+  // Without a threshold the label competes like any other: the most likely after mask.
+  maskdetect::assign_label(f, card, {0.3F, 0.2F, 0.0F, 0.5F}, 0.5F, 0.5F);
+  CHECK(f.label == "mask_incorrect");
+  card.incorrect_threshold = 0.6F;
+  // Below it, the face is decided between the other labels.
+  maskdetect::assign_label(f, card, {0.3F, 0.2F, 0.0F, 0.5F}, 0.5F, 0.5F);
+  CHECK(f.label == "no_mask");
+  maskdetect::assign_label(f, card, {0.45F, 0.05F, 0.0F, 0.5F}, 0.4F, 0.5F);
+  CHECK(f.label == "mask");
+  // At or above it, it wins even over a mask above the mask threshold.
+  card.incorrect_threshold = 0.4F;
+  maskdetect::assign_label(f, card, {0.5F, 0.05F, 0.0F, 0.45F}, 0.5F, 0.5F);
+  CHECK(f.label == "mask_incorrect");
+  CHECK(f.confidence == Approx(0.45));
+}
+
 TEST_CASE("classify drops the boxes the network calls not a face", "[classifier][model]") {
   maskdetect::Classifier c(maskdetect::load_model_card(shipped_model()));
   REQUIRE(c.card().reject_labels == std::vector<std::string>{"not_face"});

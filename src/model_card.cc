@@ -125,6 +125,11 @@ ModelCard parse_model_card(const json& j, const fs::path& card_path) {
     c.sha256 = j.value("sha256", "");
     c.labels = j.at("labels").get<std::vector<std::string>>();
     c.reject_labels = j.value("reject_labels", std::vector<std::string>{});
+    if (j.contains("incorrect_threshold")) {
+      const double v = j.at("incorrect_threshold").get<double>();
+      if (!(v >= 0 && v <= 1)) throw SetupError("incorrect_threshold must be within [0, 1]");
+      c.incorrect_threshold = static_cast<float>(v);
+    }
     if (j.contains("face_threshold")) {
       // A number applies to every detector (stored under ""); an object names them.
       const json& t = j["face_threshold"];

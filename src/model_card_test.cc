@@ -212,3 +212,13 @@ TEST_CASE("model card numbers that feed arithmetic are range-checked", "[model_c
   j["crop"] = 3;
   CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"), Catch::Contains("crop"));
 }
+
+TEST_CASE("incorrect_threshold is optional and a probability", "[model_card]") {
+  json j = minimal_card();
+  CHECK(maskdetect::parse_model_card(j, "/m/c.json").incorrect_threshold < 0);
+  j["incorrect_threshold"] = 0.62;
+  CHECK(maskdetect::parse_model_card(j, "/m/c.json").incorrect_threshold == Approx(0.62));
+  j["incorrect_threshold"] = 1.5;
+  CHECK_THROWS_WITH(maskdetect::parse_model_card(j, "/m/c.json"),
+                    Catch::Contains("incorrect_threshold"));
+}

@@ -76,12 +76,42 @@ def metrics(probs, labels):
                                                    "matrix": cm}}
 
 
-def incorrect_metrics(probs, labels, sources):
+# Correctly worn masks called incorrect, at most, on the validation part: the operating point of
+# the incorrect label (the issue's bound is 3 % on the test part; 2 % leaves room for noise).
+INCORRECT_MASKS_BUDGET = 0.02
+
+
+def incorrect_given_face(probs):
+    return probs[:, INCORRECT] / np.maximum(1e-9, 1 - probs[:, NOT_FACE])
+
+
+def choose_incorrect_threshold(probs, labels, sources):
+    """The lowest P(incorrect | face) threshold at which at most INCORRECT_MASKS_BUDGET of the
+    validation part's correctly worn scene masks are called incorrect (as the tool decides:
+    src/classifier.cc assign_label checks it first)."""
+    worn = (sources == SCENES) & (labels == 0)
+    p = incorrect_given_face(probs[worn])
+    for t in np.arange(0.05, 0.99, 0.01):
+        if np.mean(p >= t) <= INCORRECT_MASKS_BUDGET:
+            return round(float(t), 2)
+    return 0.99
+
+
+def tool_labels(probs, incorrect_threshold, threshold=0.5):
+    """assign_label of src/classifier.cc on face boxes (face threshold 0): the incorrect label at
+    its threshold first, then mask at `threshold`, else no_mask."""
+    face = np.maximum(1e-9, 1 - probs[:, NOT_FACE])
+    pred = np.where(probs[:, 0] / face >= threshold, 0, 1)
+    return np.where(incorrect_given_face(probs) >= incorrect_threshold, INCORRECT, pred)
+
+
+def incorrect_metrics(probs, labels, sources, incorrect_threshold=None):
     """How the incorrectly worn masks of the scene photos fare (their recall, precision, where the
     missed ones go) and how many correctly worn masks are called incorrect: the two numbers a
-    compliance user cares about. Argmax over the labels, on annotated face boxes."""
+    compliance user cares about. On annotated face boxes; argmax over the labels, or the tool's
+    rule at the card's incorrect_threshold."""
     sc = sources == SCENES
-    pred = probs.argmax(1)
+    pred = probs.argmax(1) if incorrect_threshold is None else tool_labels(probs, incorrect_threshold)
     inc, worn = sc & (labels == INCORRECT), sc & (labels == 0)
     called = sc & (labels != NOT_FACE) & (pred == INCORRECT)
     out = {"count": int(inc.sum()), "recall": float(np.mean(pred[inc] == INCORRECT)) if inc.any() else None,
@@ -146,13 +176,19 @@ def main():
     result["test"]["scenes-ilc2021 faces and not_face boxes"] = metrics(p_test[st == SCENES], lt[st == SCENES])
     result["test"]["scenes-ilc2021 not_face boxes"] = {
         "count": int(neg.sum()), "rejected": float(np.mean(p_test[neg].argmax(1) == NOT_FACE))}
-    result["test"]["scenes-ilc2021 " + LABELS[INCORRECT]] = incorrect_metrics(p_test, lt, st)
     lv, sv = labels[va], sources[va]
+    inc_threshold = choose_incorrect_threshold(p_torch, lv, sv)
+    print(f"incorrect_threshold {inc_threshold} (validation)")
+    result["test"]["scenes-ilc2021 " + LABELS[INCORRECT]] = incorrect_metrics(p_test, lt, st)
+    result["test"]["scenes-ilc2021 " + LABELS[INCORRECT] + " at incorrect_threshold"] = \
+        incorrect_metrics(p_test, lt, st, inc_threshold)
     for name, sel in (("crops (both crop sets)", (lv != NOT_FACE) & (sv != SCENES)),
                       ("scenes-ilc2021", (lv != NOT_FACE) & (sv == SCENES)),
                       ("scenes-ilc2021 faces and not_face boxes", sv == SCENES)):
         result["validation"][name] = metrics(p_torch[sel], lv[sel])
     result["validation"]["scenes-ilc2021 " + LABELS[INCORRECT]] = incorrect_metrics(p_torch, lv, sv)
+    result["validation"]["scenes-ilc2021 " + LABELS[INCORRECT] + " at incorrect_threshold"] = \
+        incorrect_metrics(p_torch, lv, sv, inc_threshold)
     result["opencv_vs_pytorch_max_abs_diff_validation"] = diff
 
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
@@ -183,6 +219,7 @@ def main():
                                    "with_incorrect_mask": LABELS[INCORRECT],
                                    "mask_weared_incorrect": LABELS[INCORRECT]}},
         "face_threshold": FACE_THRESHOLDS,
+        "incorrect_threshold": inc_threshold,
         "input": {"name": "input", "width": INPUT_SIZE, "height": INPUT_SIZE, "channel_order": "RGB",
                   "layout": "NCHW", "scale": 1 / 255.0, "mean": MEAN, "std": STD,
                   "formula": "(pixel * scale - mean) / std, per channel, after BGR->RGB"},

@@ -51,8 +51,10 @@ void suppress_overlaps(std::vector<Face>& faces, const ModelCard& card);
 // Chooses the label for one box from its probabilities. P(face) is the sum over the face labels
 // (all but the card's reject_labels); below face_threshold the box gets the most likely reject
 // label, with confidence 1 - P(face). Otherwise probabilities are taken among the face labels
-// only: the card's masked label when its probability >= threshold, else the most likely other face
-// label; confidence is the chosen label's probability among the face labels.
+// only: the card's incorrect label when the card gives incorrect_threshold and its probability
+// reaches it, else the masked label when its probability >= threshold, else the most likely other
+// face label (not the incorrect one when it has a threshold); confidence is the chosen label's
+// probability among the face labels.
 void assign_label(Face& face, const ModelCard& card, const std::vector<float>& probs,
                   float threshold, float face_threshold);
 

@@ -32,6 +32,11 @@ struct ModelCard {
   // chin. Drawn orange, and --fail-on no_mask counts it with the unmasked label unless the user
   // allows it (--allow-incorrect): for a compliance check a mask under the nose is no mask.
   std::string incorrect_label;
+  // P(incorrect) among the face labels from which a face is called incorrect, before the masked
+  // label is considered (card: "incorrect_threshold", chosen on validation so that few correctly
+  // worn masks are called incorrect); negative when the card has none: the label then competes
+  // like any other.
+  float incorrect_threshold = -1.F;
   std::map<std::string, std::string> ground_truth;
   int input_width = 0, input_height = 0;
   bool rgb = true;  // the network expects RGB (OpenCV decodes BGR)
