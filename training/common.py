@@ -7,9 +7,9 @@ import math
 
 import cv2
 
-LABELS = ["mask", "no_mask", "not_face", "mask_incorrect"]  # output order of the network
+LABELS = ["mask", "no_mask", "not_face"]  # output order of the network
 NOT_FACE = 2
-INCORRECT = 3  # with_incorrect_mask (mask below the nose or on the chin), from scenes-ilc2021 only
+INCORRECT = 3  # with_incorrect_mask: kept out of training, measured apart
 SOURCE_LABELS = {"with_mask": 0, "without_mask": 1, "with_incorrect_mask": INCORRECT,
                  "mask_weared_incorrect": INCORRECT}
 SOURCES = ["crops-chandrikadeb7", "crops-facemask12k", "scenes-ilc2021"]
