@@ -149,13 +149,13 @@ void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
                "Also save each face crop under OUT/crops/, named by label");
   app.add_option(
          "--fail-on", f.fail_on,
-         "Exit with status 3 when: no_mask (any face labelled no_mask, or mask_incorrect: a "
-         "mask under the nose or on the chin), any-face (any face found), error (any input "
-         "failed). Repeatable")
+         "Exit with status 3 when: no_mask (any face labelled no_mask, or with the model's "
+         "mask-worn-wrong label when its card has one), any-face (any face found), error (any "
+         "input failed). Repeatable")
       ->check(CLI::IsMember({"no_mask", "any-face", "error"}));
   app.add_flag("--allow-incorrect", o.fail_on.allow_incorrect,
-               "With --fail-on no_mask: faces labelled mask_incorrect (mask worn below the nose or "
-               "on the chin) do not fail the run");
+               "With --fail-on no_mask: faces with the model's mask-worn-wrong label (below the "
+               "nose or on the chin; the card's roles.incorrect) do not fail the run");
   auto* quiet =
       app.add_flag("-q,--quiet", o.console.quiet, "Print nothing but errors that stop the run");
   app.add_flag("-v,--verbose", o.console.verbose, "Print a line per file")->excludes(quiet);
