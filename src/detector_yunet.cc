@@ -29,10 +29,13 @@ constexpr const char* kFix =
 constexpr int kInputSide = 640;
 constexpr float kNmsIou = 0.3F;  // cv::FaceDetectorYN's default
 constexpr std::array<int, 3> kStrides{8, 16, 32};
-// The multi-stride outputs, in the order decode() reads them.
+// The multi-stride outputs that tell the layout apart; decode() reads the first nine (the
+// landmarks, kps_*, are not asked for, so OpenCV does not compute them for every image).
 const std::vector<std::string> kStridedOutputs{"cls_8",   "cls_16", "cls_32", "obj_8",
                                                "obj_16",  "obj_32", "bbox_8", "bbox_16",
                                                "bbox_32", "kps_8",  "kps_16", "kps_32"};
+const std::vector<std::string> kDecodedOutputs(kStridedOutputs.begin(),
+                                               kStridedOutputs.begin() + 9);
 const std::vector<std::string> kLegacyOutputs{"conf", "iou", "loc"};
 
 std::string join(const std::vector<std::string>& names) {
@@ -124,7 +127,7 @@ class StridedYunet final : public ScaledDetector {
     cv::copyMakeBorder(scaled_, input_, 0, lb.input.height - lb.scaled.height, 0,
                        lb.input.width - lb.scaled.width, cv::BORDER_CONSTANT, cv::Scalar::all(0));
     net_.setInput(cv::dnn::blobFromImage(input_));
-    net_.forward(outs_, kStridedOutputs);
+    net_.forward(outs_, kDecodedOutputs);
     Candidates found;
     decode(outs_, input_.size(), options_.score_threshold, found);
     std::vector<int> keep;

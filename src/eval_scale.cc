@@ -42,12 +42,6 @@ cv::Size scaled_size(cv::Size full, double scale) {
   return {std::max(1, scaled(full.width, scale)), std::max(1, scaled(full.height, scale))};
 }
 
-cv::Rect scale_box(const cv::Rect& box, double sx, double sy) {
-  const int x0 = scaled(box.x, sx), y0 = scaled(box.y, sy);
-  const int x1 = scaled(box.x + box.width, sx), y1 = scaled(box.y + box.height, sy);
-  return {x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0)};
-}
-
 std::vector<GtFace> scale_faces(const std::vector<GtFace>& faces, cv::Size from, cv::Size to) {
   if (from == to) return faces;
   const double sx = static_cast<double>(to.width) / from.width;

@@ -56,11 +56,10 @@ std::vector<Face> rescale_faces(std::vector<Face> faces, cv::Size from, cv::Size
   const double sx = static_cast<double>(to.width) / from.width;
   const double sy = static_cast<double>(to.height) / from.height;
   for (Face& f : faces) {
-    const cv::Rect& b = f.box;
-    const int x0 = static_cast<int>(std::lround(b.x * sx));
-    const int y0 = static_cast<int>(std::lround(b.y * sy));
-    f.box = cv::Rect(x0, y0, std::max(1, static_cast<int>(std::lround((b.x + b.width) * sx)) - x0),
-                     std::max(1, static_cast<int>(std::lround((b.y + b.height) * sy)) - y0));
+    // A face stays drawable however small the copy: at least one pixel each way.
+    f.box = scale_box(f.box, sx, sy);
+    f.box.width = std::max(1, f.box.width);
+    f.box.height = std::max(1, f.box.height);
   }
   return faces;
 }

@@ -1,5 +1,8 @@
 #include "maskdetect/types.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace maskdetect {
 
 // These strings are part of the report format (maskdetect.report/1); changing one breaks every
@@ -44,6 +47,13 @@ void RunSummary::add(const FileResult& r) {
     faces += static_cast<std::int64_t>(r.faces.size());
     for (const Face& f : r.faces) by_label[f.label] += 1;
   }
+}
+
+cv::Rect scale_box(const cv::Rect& box, double sx, double sy) {
+  const auto scaled = [](int v, double f) { return static_cast<int>(std::lround(v * f)); };
+  const int x0 = scaled(box.x, sx), y0 = scaled(box.y, sy);
+  const int x1 = scaled(box.x + box.width, sx), y1 = scaled(box.y + box.height, sy);
+  return {x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0)};
 }
 
 }  // namespace maskdetect

@@ -7,16 +7,13 @@
 #include <opencv2/core/types.hpp>
 #include <vector>
 
+#include "maskdetect/types.hpp"  // scale_box
 #include "maskdetect/voc.hpp"
 
 namespace maskdetect {
 
 // Each side times `scale`, rounded to the nearest pixel and at least 1.
 cv::Size scaled_size(cv::Size full, double scale);
-
-// The box's corners (x, y) and (x + w, y + h) times (sx, sy), each rounded to the nearest
-// pixel (halves away from zero); the box between them, empty when they meet.
-cv::Rect scale_box(const cv::Rect& box, double sx, double sy);
 
 // Ground truth annotated on an image of size `from`, for that image resized to `to`: every
 // box through scale_box with the factors the resize really applied (to / from per axis), so a

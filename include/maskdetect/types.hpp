@@ -72,4 +72,8 @@ struct RunSummary {
   void add(const FileResult& r);
 };
 
+// The box's corners (x, y) and (x + w, y + h) times (sx, sy), each rounded to the nearest
+// pixel (halves away from zero); the box between them, empty when they meet.
+cv::Rect scale_box(const cv::Rect& box, double sx, double sy);
+
 }  // namespace maskdetect
