@@ -16,6 +16,19 @@ struct Face {
   std::string label;                    // one of the model's labels
   float confidence = 0.F;               // probability of `label`
   std::map<std::string, float> scores;  // probability of every label
+  std::int64_t track = -1;              // video: the track this face belongs to; -1: none
+};
+
+// One tracked face over a video (see Tracker): the label is decided from the mean of its scores
+// over every frame the detector found it in.
+struct TrackSummary {
+  std::int64_t id = 0;
+  double first_s = 0, last_s = 0;  // first and last frame it was reported on, detected or predicted
+  std::string label;
+  float confidence = 0.F;
+  std::map<std::string, float> scores;  // mean over its detections
+  std::int64_t frames = 0;              // frames it was reported on, predicted ones included
+  std::int64_t detections = 0;          // frames the detector found it in
 };
 
 // Milliseconds spent in each stage for one image or one video frame (summed over a video).
