@@ -59,12 +59,12 @@ class Tracker {
  public:
   Tracker(TrackerOptions options, LabelRule rule);
 
-  // A frame the detector ran on. Matches `faces` to live tracks (greedy by IoU with each track's
-  // predicted box, ties to the older track, then the earlier face; then first_match_scale's
-  // second chance for tracks seen once), starts a track for each
-  // unmatched face, and ends tracks not found for longer than max_gap_s. Sets each face's
-  // `track`, and its label and confidence to its track's (decided from the mean scores of all
-  // the track's detections, this one included); `scores` stay this frame's own.
+  // A frame the detector ran on. Ends tracks not found for longer than max_gap_s, matches
+  // `faces` to the live ones (greedy by IoU with each track's predicted box, ties to the older
+  // track, then the earlier face; then first_match_scale's second chance for tracks seen once)
+  // and starts a track for each face left. Sets each face's `track`, and its label and
+  // confidence to its track's (decided from the mean scores of all the track's detections, this
+  // one included); `scores` stay this frame's own.
   void update(std::vector<Face>& faces, double time_ms);
 
   // A frame the detector skipped: the tracks found at one of the last max_missed_shown + 1
