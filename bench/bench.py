@@ -6,13 +6,17 @@ shared machine hurts both sides alike; medians are printed.
 
 Needs Debian's /usr/bin/python3 with python3-opencv (the reference imports cv2).
 
-usage: bench/bench.py [--workload scenes|highres|scenes-x10|video|DIR] [--runs 3] [--limit N]
+usage: bench/bench.py [--workload scenes|highres|scenes-x10|video|video720|DIR] [--runs 3] [--limit N]
                       [--settings reference|default] [--binary build/maskdetect]
                       [--only maskdetect|reference] [-- extra maskdetect options]
 
 --settings reference (the default) gives maskdetect the reference's detector: the full frontal
 cascade, scale 1.1, 5 neighbours, 30 px, at full resolution. --settings default runs maskdetect
 with its own defaults (and the reference with its own, which are the same as above).
+
+video720 is the fixture video enlarged to 1280x720 (H.264, its sound copied) with ffmpeg, made
+once into bench/work/. For video workloads the speed is also given as a multiple of real time
+(frames per second over the video's frame rate; 1.0x keeps up with the camera).
 
 Reported per side: photos (or frames) per second, CPU utilisation (user+sys over wall), peak
 resident memory, for maskdetect the median per-stage milliseconds from its report.json, and for
@@ -56,8 +60,24 @@ def run_measured(cmd, log_path):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
 
 
+def make_video720():
+    """The fixture video at 1280x720, as a phone records it; made once, kept in bench/work/."""
+    folder = os.path.join(ROOT, "bench", "work", "video720")
+    clip = os.path.join(folder, "clip720.mp4")
+    if not os.path.exists(clip):
+        os.makedirs(folder, exist_ok=True)
+        src = os.path.join(WORKLOADS["video"], "short_hamilton_clip.mp4")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", src, "-vf", "scale=1280:720",
+                        "-c:v", "libx264", "-crf", "20", "-preset", "medium", "-c:a", "copy",
+                        clip + ".tmp.mp4"], check=True)
+        os.rename(clip + ".tmp.mp4", clip)
+    return folder
+
+
 def make_input(workload, limit, tmp):
     """The input folder for a workload; --limit and scenes-x10 use a folder of symlinks."""
+    if workload == "video720":
+        return make_video720()
     if workload in WORKLOADS:
         src, repeat = WORKLOADS[workload], 1
     elif workload == "scenes-x10":
@@ -85,6 +105,14 @@ def count_items(report_path, side):
         s = rep["summary"]
         return s["frames"] if s.get("frames") else s["files"], rep
     return len(rep["files"]), rep
+
+
+def video_fps(rep):
+    """The frame rate of the (first) video of a maskdetect report; 0 for photo runs."""
+    for f in rep.get("files", []):
+        if f.get("kind") == "video" and f.get("fps"):
+            return f["fps"]
+    return 0
 
 
 def annotations_of(workload):
@@ -160,19 +188,24 @@ def main():
             out = os.path.join(tmp, f"{side}-{run}")
             wall, cpu, rss = run_measured(make_cmd(out), out + ".log")
             items, rep = count_items(os.path.join(out, "report.json"), side)
+            fps = video_fps(rep)
             results[side].append({"wall": wall, "rate": items / wall, "cpu": 100 * cpu / wall,
-                                  "rss": rss, "items": items, "stages": stage_medians(rep)})
+                                  "rss": rss, "items": items, "stages": stage_medians(rep),
+                                  "realtime": items / wall / fps if fps else 0})
+            rt = f"  {items / wall / fps:5.2f}x real time" if fps else ""
             print(f"  run {run + 1} {side:10s} {items} items  {wall:7.2f} s  {items / wall:7.2f}/s"
-                  f"  CPU {100 * cpu / wall:4.0f} %  peak RSS {rss:6.1f} MiB", flush=True)
+                  f"{rt}  CPU {100 * cpu / wall:4.0f} %  peak RSS {rss:6.1f} MiB", flush=True)
             if not a.keep and run < a.runs - 1:
                 shutil.rmtree(out, ignore_errors=True)
 
     print("\nmedians")
     med = {}
     for side, rs in results.items():
-        m = {k: statistics.median(r[k] for r in rs) for k in ("wall", "rate", "cpu", "rss")}
+        m = {k: statistics.median(r[k] for r in rs)
+             for k in ("wall", "rate", "cpu", "rss", "realtime")}
         med[side] = m
-        line = (f"  {side:10s} {m['rate']:8.2f} items/s  {m['wall']:7.2f} s  CPU {m['cpu']:4.0f} %"
+        rt = f"  {m['realtime']:5.2f}x real time" if m["realtime"] else ""
+        line = (f"  {side:10s} {m['rate']:8.2f} items/s{rt}  {m['wall']:7.2f} s  CPU {m['cpu']:4.0f} %"
                 f"  peak RSS {m['rss']:6.1f} MiB")
         stages = rs[0]["stages"]
         if stages and side == "maskdetect":

@@ -29,9 +29,11 @@ packages=(
   libtbb-dev                       # oneTBB: the ordered parallel pipeline
   libpugixml-dev                   # PASCAL VOC annotations for maskdetect eval
   libavformat-dev libavcodec-dev libavutil-dev  # a video's real frame size before decoding
+  libxcb1-dev                      # --show: is there a display to open, before any work starts
   catch2                           # v2, catch2/catch.hpp
   python3 python3-jsonschema       # the end-to-end tests validate report.json against its schema
   ffmpeg                           # ffprobe, used by tests to inspect written videos
+  xvfb                             # a display for the --show test
   time                             # /usr/bin/time -f %M: peak memory in the hostile-input tests
   clang libfuzzer-14-dev libclang-rt-14-dev  # the fuzz targets and their CI smoke run
 )

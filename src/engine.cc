@@ -1,5 +1,6 @@
 #include "maskdetect/engine.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "maskdetect/classifier.hpp"
@@ -20,9 +21,20 @@ class DetectAndClassify final : public Engine {
       : config_(config), detector_(make_detector(config.detector)), classifier_(config.card) {}
 
   Analysis analyze(const cv::Mat& bgr, int reduction) override {
+    return run(*detector_, bgr, reduction);
+  }
+
+  Analysis analyze_frame(const cv::Mat& bgr) override {
+    // Made on the first frame: a run of photos never loads it.
+    if (!video_detector_) video_detector_ = make_detector(config_.video_detector);
+    return run(*video_detector_, bgr, 1);
+  }
+
+ private:
+  Analysis run(Detector& detector, const cv::Mat& bgr, int reduction) {
     Analysis a;
     auto t0 = Clock::now();
-    a.faces = to_faces(detector_->detect_reduced(bgr, reduction));
+    a.faces = to_faces(detector.detect_reduced(bgr, reduction));
     a.detect_ms = ms_since(t0);
     t0 = Clock::now();
     classifier_.classify(bgr, a.faces, config_.threshold, config_.face_threshold);
@@ -32,9 +44,8 @@ class DetectAndClassify final : public Engine {
     return a;
   }
 
- private:
   const EngineConfig& config_;
-  std::unique_ptr<Detector> detector_;
+  std::unique_ptr<Detector> detector_, video_detector_;
   Classifier classifier_;
 };
 
@@ -49,6 +60,15 @@ EngineConfig EngineConfig::resolve(const EngineOptions& o) {
   if (c.detector.engine != "yunet" && c.detector.cascade.empty())
     c.detector.cascade = find_cascade();
   if (c.detector.min_face <= 0) c.detector.min_face = default_min_face(c.detector.engine);
+  c.video_detector = c.detector;
+  if (o.video_detect_size > 0) {
+    DetectorOptions& v = c.video_detector;
+    v.detect_size = v.detect_size > 0 ? std::min(v.detect_size, o.video_detect_size)
+                                      : o.video_detect_size;
+    // The enlarged copy is for the small faces of crowd photos; on video it would cost more
+    // than the whole rest of the frame.
+    v.haar_upscale = 0;
+  }
   c.threshold = o.threshold;
   c.face_threshold = o.face_threshold.value_or(c.card.face_threshold(c.detector.engine));
   return c;
@@ -59,6 +79,7 @@ nlohmann::json EngineConfig::params() const {
   nlohmann::json p = {{"detector", d.engine},
                       {"min_face", d.min_face},
                       {"detect_size", d.detect_size},
+                      {"video_detect_size", video_detector.detect_size},
                       {"threshold", threshold},
                       {"face_threshold", face_threshold}};
   if (d.engine == "yunet") {

@@ -1,10 +1,10 @@
 #include "maskdetect/eval_dataset.hpp"
 
-#include <cmath>
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <map>
 
+#include "maskdetect/live_source.hpp"
+
 namespace fs = std::filesystem;
 
 namespace maskdetect {
@@ -227,6 +229,10 @@ struct InputWalker::State {
   std::optional<InputFile> start_root(const std::string& spelling) {
     if (spelling == "-")
       return InputFile{"-", "-", {}, "\"-\" names standard input, but no list was given there"};
+    // Streams and cameras are not files to stat: the pipeline opens them (InputFile::display
+    // keeps the spelling, by which it knows them).
+    if (is_live_input(spelling))
+      return InputFile{live_target(spelling), spelling, live_output_name(spelling), {}};
     struct stat st {};
     if (spelling.empty() || ::stat(spelling.c_str(), &st) != 0) {
       const int err = spelling.empty() ? ENOENT : errno;

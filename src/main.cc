@@ -8,6 +8,7 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "maskdetect/eval.hpp"
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/run.hpp"
+#include "maskdetect/time_spec.hpp"
 
 namespace {
 
@@ -32,8 +34,9 @@ extern "C" void on_sigint(int) {
 }
 
 constexpr const char* kDescription =
-    "Finds faces in photos, folders and videos, decides for each face whether a mask is worn,\n"
-    "and writes annotated media plus report.json and report.csv under --out.\n\n"
+    "Finds faces in photos, folders, videos, streams and cameras, decides for each face whether\n"
+    "a mask is worn, and writes annotated media plus report.json and report.csv under --out.\n"
+    "In videos, faces are tracked: the reports count people and the seconds they are on screen.\n\n"
     "Exit status: 0 all inputs processed, 1 some inputs failed (each named in the report),\n"
     "2 usage or setup error, 3 a --fail-on condition was met, 130 interrupted.";
 
@@ -105,14 +108,66 @@ void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
 struct RunFlags {
   std::string model;
   std::vector<std::string> fail_on;
-  bool no_annotate = false, progress = false, no_progress = false;
+  bool no_annotate = false, progress = false, no_progress = false, no_audio = false;
 };
+
+// An option that takes a time (seconds or [hh:]mm:ss) into `seconds`.
+void add_time_option(CLI::App& app, const std::string& name, double& seconds,
+                     const std::string& help) {
+  app.add_option_function<std::string>(
+         name,
+         [&seconds, name](const std::string& text) {
+           const auto t = maskdetect::parse_time_spec(text);
+           if (!t)
+             throw CLI::ValidationError(name, "'" + text +
+                                                  "' is not a time: give seconds (12.5) or "
+                                                  "[hh:]mm:ss (1:30)");
+           seconds = *t;
+         },
+         help)
+      ->type_name("TIME");
+}
+
+void add_video_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
+  maskdetect::VideoOptions& v = o.pipeline.video;
+  app.add_option("--video-detect-size", o.engine.video_detect_size,
+                 "Videos: detect on frames scaled so that their longest side is at most this "
+                 "many pixels (Haar then searches no enlarged copy); 0 = as photos, "
+                 "--detect-size")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--vid-stride", v.stride,
+                 "Videos: run the detector on every Nth frame; the frames between get the faces' "
+                 "tracks, moved as they move (every frame is still annotated and recorded). 1 = "
+                 "detect on every frame (slowest)")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(CLI::Range(1, 100));
+  add_time_option(app, "--start", v.start_s,
+                  "Videos: start this far in (seconds or [hh:]mm:ss); the reports keep the "
+                  "video's own times");
+  add_time_option(app, "--end", v.end_s, "Videos: stop at this time of the video");
+  add_time_option(app, "--duration", v.max_seconds,
+                  "Videos, streams and cameras: stop each after this long (a live source "
+                  "otherwise runs until it ends or Ctrl-C)");
+  app.add_option("--max-frames", v.max_frames,
+                 "Videos, streams and cameras: stop each after this many frames")
+      ->check(CLI::Range(static_cast<std::int64_t>(1), std::numeric_limits<std::int64_t>::max()));
+  app.add_flag("--no-audio", f.no_audio, "Annotated videos without the source's sound");
+  app.add_flag("--show", o.show,
+               "Show the annotated photos and frames in a window as they are processed; q or "
+               "Esc stops the run (reports are still written). Needs a display");
+}
 
 void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
   app.add_option("-i,--input", o.pipeline.inputs,
                  "Image, video or folder to process (repeatable). Folders are walked "
                  "recursively in name order; files are recognised by content, not extension. "
-                 "'-' reads paths from stdin, one per line [required]");
+                 "'-' reads paths from stdin, one per line. Live sources: a stream URL as FFmpeg "
+                 "reads it (rtsp://, http(s)://, udp://, ...) or a camera (/dev/video0 or "
+                 "camera:0); they run until they end, --duration, --max-frames or Ctrl-C, and "
+                 "drop frames when processing falls behind [required]");
   app.add_option("-o,--out", o.pipeline.out_dir,
                  "Output folder: annotated media mirroring the input tree, report.json, "
                  "report.csv. Created if missing; inputs are never overwritten [required]");
@@ -126,6 +181,7 @@ void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
       ->check(CLI::Range(0.0, 1.0));
   add_face_threshold_option(app, o.engine.face_threshold);
   add_detector_options(app, o.engine.detector);
+  add_video_options(app, o, f);
   app.add_option("--model", f.model,
                  "Classifier ONNX file (its .json model card must sit beside it) [default: "
                  "$MASKDETECT_MODEL, else the installed mask_mobilenetv2.onnx]")
@@ -232,6 +288,12 @@ int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
     return 2;
   }
   o.annotate = !f.no_annotate;
+  o.audio = !f.no_audio;
+  const maskdetect::VideoOptions& v = o.pipeline.video;
+  if (v.end_s > 0 && v.end_s <= v.start_s) {
+    std::cerr << "maskdetect: --end must come after --start\n";
+    return 2;
+  }
   o.engine.model = f.model;
   for (const auto& c : f.fail_on) {
     if (c == "no_mask") o.fail_on.unmasked = true;

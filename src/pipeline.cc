@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <set>
 #include <string>
 
 #include "maskdetect/image_decode.hpp"
@@ -37,7 +38,7 @@ class Stages {
   void work(Engine& engine, Work& w) {
     try {
       if (w.type == Work::Type::File && w.result.status == FileStatus::Ok) image(engine, w);
-      if (w.type == Work::Type::Frame) frame(engine, w);
+      if (w.type == Work::Type::Frame && w.detect) frame(engine, w);
     } catch (const std::exception& e) {
       // One bad input never stops the run: it becomes that file's (or frame's) error.
       if (w.type == Work::Type::Frame) {
@@ -84,7 +85,7 @@ class Stages {
   }
 
   void frame(Engine& engine, Work& w) {
-    Analysis a = engine.analyze(w.pixels, 1);
+    Analysis a = engine.analyze_frame(w.pixels);
     w.record.faces = std::move(a.faces);
     w.times.detect = a.detect_ms;
     w.times.classify = a.classify_ms;
@@ -95,6 +96,7 @@ class Stages {
     FileResult& r = v.result;
     if (!w.error.empty() && ++v.failed_frames <= kFrameWarnings)
       r.warnings.push_back("frame " + std::to_string(w.record.index) + ": " + w.error);
+    track(v, w);
     r.frames += 1;
     if (!w.record.faces.empty()) r.frames_with_faces += 1;
     for (const Face& f : w.record.faces) r.faces_by_label[f.label] += 1;
@@ -104,9 +106,40 @@ class Stages {
     r.timing_ms += w.times;
   }
 
+  // Frames come here in order: the detector's faces join their tracks (and take the track's
+  // label), and the frames it skipped get the tracks' predicted faces.
+  void track(VideoState& v, Work& w) {
+    const double t = w.record.time_ms;
+    if (w.detect && w.error.empty())
+      v.tracker->update(w.record.faces, t);
+    else
+      w.record.faces = v.tracker->predict(t);
+    // A frame lasts until the next one; the first counts one nominal frame.
+    const double fps = v.result.fps > 0 ? v.result.fps : 25.0;
+    const double dt = v.last_ms >= 0 && t > v.last_ms ? (t - v.last_ms) / 1000 : 1 / fps;
+    v.last_ms = t;
+    std::set<std::string> on_screen;
+    for (const Face& f : w.record.faces) on_screen.insert(f.label);
+    for (const auto& label : on_screen) v.result.seconds_by_label[label] += dt;
+  }
+
   void end_video(Work& w) {
     VideoState& v = *w.video;
     FileResult& r = v.result;
+    r.tracks = v.tracker->tracks();
+    for (const auto& l : o_.labels) {
+      r.people_by_label.try_emplace(l, 0);
+      r.seconds_by_label.try_emplace(l, 0.0);
+    }
+    for (TrackSummary& t : r.tracks) {
+      t.person = v.tracker->is_person(t);
+      if (t.person) r.people_by_label[t.label] += 1;
+    }
+    r.dropped_frames = w.dropped_frames;
+    if (w.dropped_frames > 0)
+      r.warnings.push_back("live source: " + std::to_string(w.dropped_frames) +
+                           " frames dropped because processing fell behind (the newest frame "
+                           "is always the one processed)");
     if (v.failed_frames > kFrameWarnings)
       r.warnings.push_back(std::to_string(v.failed_frames - kFrameWarnings) +
                            " more frames failed the same way");

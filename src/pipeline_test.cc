@@ -38,6 +38,7 @@ class FakeEngine : public Engine {
     f.box = cv::Rect(1, 1, level + 1, 2);
     f.label = level % 2 ? "no_mask" : "mask";
     f.confidence = 0.9F;
+    f.scores[f.label] = 0.9F;
     a.faces.push_back(f);
     return a;
   }
@@ -213,5 +214,81 @@ TEST_CASE("video frames reach the sinks in order between the files around them",
   for (std::size_t i = 0; i < rec.frames.size(); ++i) CHECK(rec.frames[i] == std::int64_t(i));
   CHECK(s.frames == 25);
   CHECK(s.failed == 0);
-  CHECK(s.by_label.at("mask") == 25 + 2);  // 25 frames of level 100, img000 and img002
+  // img000 and img002, and one person through the video's 25 frames (not 25 faces).
+  CHECK(s.by_label.at("mask") == 1 + 2);
+  CHECK(s.people == 1);
+  CHECK(s.faces == 3);
+}
+
+// Counts the frames the detector ran on.
+class CountingEngine : public Engine {
+ public:
+  explicit CountingEngine(std::atomic<int>& calls) : calls_(calls) {}
+  Analysis analyze(const cv::Mat&, int) override {
+    ++calls_;
+    Analysis a;
+    Face f;
+    f.box = cv::Rect(10, 10, 20, 20);
+    f.label = "no_mask";
+    f.confidence = 0.8F;
+    f.scores = {{"mask", 0.2F}, {"no_mask", 0.8F}};
+    a.faces.push_back(f);
+    return a;
+  }
+
+ private:
+  std::atomic<int>& calls_;
+};
+
+TEST_CASE("with a stride the detector skips frames, and every frame still gets the tracked face",
+          "[pipeline]") {
+  testing::TempDir in, out;
+  write_video(in.path() / "clip.avi", 30);
+  RecordingSink rec;
+  RunInfo info;
+  JsonReport report(out.path() / "report.json", info);
+  std::istringstream no_stdin;
+  std::atomic<int> calls{0};
+  PipelineOptions o = options(in.path() / "clip.avi", out.path(), 2);
+  o.video.stride = 3;
+  const RunSummary s = run_pipeline(
+      o, [&calls] { return std::make_unique<CountingEngine>(calls); }, {&rec, &report}, no_stdin);
+  CHECK(calls == 10);
+  REQUIRE(rec.frames.size() == 30);
+  CHECK(s.people == 1);
+  CHECK(s.by_label.at("no_mask") == 1);
+  const auto j = nlohmann::json::parse(testing::read_text(out.path() / "report.json"));
+  const auto& v = j["files"][0];
+  CHECK(v["frames_with_faces"] == 30);
+  CHECK(v["faces_by_label"]["no_mask"] == 30);
+  REQUIRE(v["tracks"].size() == 1);
+  CHECK(v["tracks"][0]["detections"] == 10);
+  CHECK(v["tracks"][0]["frames"] == 30);
+  CHECK(v["tracks"][0]["person"] == true);
+  CHECK(v["people_by_label"]["no_mask"] == 1);
+  // 30 frames at 10 fps: an unmasked face on screen for 3 s.
+  CHECK(v["seconds_by_label"]["no_mask"].get<double>() == Approx(3.0).margin(0.01));
+}
+
+TEST_CASE("the frames of a video picked by start, end and max_frames", "[pipeline]") {
+  testing::TempDir in, out;
+  write_video(in.path() / "clip.avi", 40);  // 10 fps: frame i at i * 100 ms
+  std::istringstream no_stdin;
+  SECTION("a time range") {
+    RecordingSink rec;
+    PipelineOptions o = options(in.path() / "clip.avi", out.path(), 2);
+    o.video.start_s = 1.0;
+    o.video.end_s = 2.5;
+    run_pipeline(o, fake_engines(), {&rec}, no_stdin);
+    // Frames at 1.0 .. 2.4 s, numbered from 0 in what was processed.
+    CHECK(rec.frames.size() == 15);
+  }
+  SECTION("a frame count") {
+    RecordingSink rec;
+    PipelineOptions o = options(in.path() / "clip.avi", out.path(), 2);
+    o.video.max_frames = 7;
+    const RunSummary s = run_pipeline(o, fake_engines(), {&rec}, no_stdin);
+    CHECK(rec.frames.size() == 7);
+    CHECK(s.failed == 0);
+  }
 }

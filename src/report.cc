@@ -17,6 +17,7 @@
 
 #include "maskdetect/atomic_file.hpp"
 #include "maskdetect/errors.hpp"
+#include "numbers.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -29,39 +30,6 @@ namespace {
 template <class Json>
 std::string dump(const Json& j, int indent = -1) {
   return j.dump(indent, ' ', false, Json::error_handler_t::replace);
-}
-
-// The shortest decimal that reads back as the same float, as a double: 0.98F is written as 0.98
-// rather than 0.9800000190734863, without losing any of the float's precision.
-double shortest(float v) {
-  if (!std::isfinite(v)) return v;
-  char buf[32];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
-  *res.ptr = '\0';
-  return std::strtod(buf, nullptr);
-}
-
-double round_to(double v, double step) {
-  if (!std::isfinite(v)) return v;
-  // Dividing by the inverse gives the double nearest to the decimal (3.413,
-  // not 3.4130000000000003).
-  const double inverse = std::round(1.0 / step);
-  return std::round(v * inverse) / inverse;
-}
-
-// Shortest round-trip text of a double, for CSV cells (no locale, no trailing zeros).
-std::string number_text(double v) {
-  if (!std::isfinite(v)) return "";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, res.ptr);
-}
-
-std::string number_text(float v) {
-  if (!std::isfinite(v)) return "";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, res.ptr);
 }
 
 // Objects are built in a fixed, reading order (path, kind, status first) for the outputs this
@@ -78,17 +46,38 @@ ojson timing_json(const StageTimes& t) {
 ojson face_json(const Face& face) {
   ojson scores = ojson::object();
   for (const auto& [label, p] : face.scores) scores[label] = shortest(p);
-  return {{"box",
-           {{"x", face.box.x}, {"y", face.box.y}, {"w", face.box.width}, {"h", face.box.height}}},
-          {"detector_score", face.detector_score ? ojson(shortest(*face.detector_score)) : ojson()},
-          {"label", face.label},
-          {"confidence", shortest(face.confidence)},
-          {"scores", std::move(scores)}};
+  ojson j = {
+      {"box",
+       {{"x", face.box.x}, {"y", face.box.y}, {"w", face.box.width}, {"h", face.box.height}}},
+      {"detector_score", face.detector_score ? ojson(shortest(*face.detector_score)) : ojson()},
+      {"label", face.label},
+      {"confidence", shortest(face.confidence)},
+      {"scores", std::move(scores)}};
+  if (face.track >= 0) j["track"] = face.track;
+  return j;
 }
 
 ojson faces_json(const std::vector<Face>& faces) {
   ojson arr = ojson::array();
   for (const Face& f : faces) arr.push_back(face_json(f));
+  return arr;
+}
+
+ojson tracks_json(const std::vector<TrackSummary>& tracks) {
+  ojson arr = ojson::array();
+  for (const TrackSummary& t : tracks) {
+    ojson scores = ojson::object();
+    for (const auto& [label, p] : t.scores) scores[label] = shortest(p);
+    arr.push_back({{"id", t.id},
+                   {"first_s", round_to(t.first_s, 0.001)},
+                   {"last_s", round_to(t.last_s, 0.001)},
+                   {"label", t.label},
+                   {"confidence", shortest(t.confidence)},
+                   {"scores", std::move(scores)},
+                   {"frames", t.frames},
+                   {"detections", t.detections},
+                   {"person", t.person}});
+  }
   return arr;
 }
 
@@ -108,6 +97,13 @@ ojson file_json(const FileResult& file) {
     j["frames"] = file.frames;
     j["frames_with_faces"] = file.frames_with_faces;
     j["faces_by_label"] = file.faces_by_label;
+    if (file.live) j["live"] = true;
+    if (file.live || file.dropped_frames > 0) j["dropped_frames"] = file.dropped_frames;
+    j["people_by_label"] = file.people_by_label;
+    ojson seconds = ojson::object();
+    for (const auto& [label, s] : file.seconds_by_label) seconds[label] = round_to(s, 0.001);
+    j["seconds_by_label"] = std::move(seconds);
+    j["tracks"] = tracks_json(file.tracks);
     if (!file.frames_file.empty()) j["frames_file"] = file.frames_file;
   } else if (ok || !file.faces.empty()) {
     // An ok image with no face says so with [] rather than by omission.
@@ -134,6 +130,7 @@ ojson summary_json(const RunSummary& s) {
           {"ok", s.ok},
           {"failed", s.failed},
           {"faces", s.faces},
+          {"people", s.people},
           {"frames", s.frames},
           {"by_label", s.by_label},
           {"seconds", round_to(s.seconds, 0.001)},
@@ -212,132 +209,6 @@ void JsonReport::write(const RunSummary& summary) {
   out.commit();
 }
 
-// ---- report.csv ----
-
-namespace {
-
-std::string scores_text(const std::map<std::string, float>& scores) {
-  std::string out;
-  for (const auto& [label, p] : scores) {
-    if (!out.empty()) out += ';';
-    out += label + "=" + number_text(p);
-  }
-  return out;
-}
-
-std::string join_warnings(const std::vector<std::string>& warnings) {
-  std::string out;
-  for (const auto& w : warnings) {
-    if (!out.empty()) out += "; ";
-    out += w;
-  }
-  return out;
-}
-
-// The columns of header(), in order.
-struct Row {
-  std::string path, kind, status, frame, time_ms, face, x, y, w, h, label, confidence, scores,
-      error, warnings;
-};
-
-void put_face(Row& row, std::size_t index, const Face& f) {
-  row.face = std::to_string(index);
-  row.x = std::to_string(f.box.x);
-  row.y = std::to_string(f.box.y);
-  row.w = std::to_string(f.box.width);
-  row.h = std::to_string(f.box.height);
-  row.label = f.label;
-  row.confidence = number_text(f.confidence);
-  row.scores = scores_text(f.scores);
-}
-
-void write_row(AtomicFile& out, const Row& r) {
-  const std::string* cells[] = {&r.path,  &r.kind,       &r.status, &r.frame, &r.time_ms,
-                                &r.face,  &r.x,          &r.y,      &r.w,     &r.h,
-                                &r.label, &r.confidence, &r.scores, &r.error, &r.warnings};
-  std::string line;
-  for (const std::string* c : cells) {
-    if (!line.empty() || c != cells[0]) line += ',';
-    line += CsvReport::escape(*c);
-  }
-  line += '\n';
-  out.write(line);
-}
-
-}  // namespace
-
-CsvReport::CsvReport(fs::path path) {
-  try {
-    out_ = std::make_unique<AtomicFile>(std::move(path));
-  } catch (const std::runtime_error& e) {
-    throw SetupError(std::string(e.what()) + "; check the output folder is writable");
-  }
-  out_->write(header() + "\n");
-}
-
-CsvReport::~CsvReport() {
-  if (finished_) return;
-  try {
-    finish();
-  } catch (...) {
-    // A destructor must not throw; finish() has already removed its temporary.
-  }
-}
-
-std::string CsvReport::header() {
-  return "path,kind,status,frame,time_ms,face,x,y,w,h,label,confidence,scores,error,warnings";
-}
-
-std::string CsvReport::escape(const std::string& field) {
-  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
-  std::string out = "\"";
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-void CsvReport::add_frame(const FileResult& video, const FrameRecord& frame) {
-  if (finished_) return;
-  Row row;
-  row.path = video.path;
-  row.kind = "frame";
-  row.status = "ok";
-  row.frame = std::to_string(frame.index);
-  row.time_ms = number_text(round_to(frame.time_ms, 0.001));
-  for (std::size_t i = 0; i < frame.faces.size(); ++i) {
-    put_face(row, i, frame.faces[i]);
-    write_row(*out_, row);
-  }
-}
-
-void CsvReport::add(const FileResult& file) {
-  if (finished_) return;
-  Row row;
-  row.path = file.path;
-  row.kind = to_string(file.kind);
-  row.status = to_string(file.status);
-  row.error = file.status == FileStatus::Error ? file.error : std::string();
-  row.warnings = join_warnings(file.warnings);
-  // A video's faces went out frame by frame; its closing row (like an image with no face or a
-  // failed file) makes sure every input shows up at least once.
-  if (file.kind == FileKind::Video || file.faces.empty()) {
-    write_row(*out_, row);
-    return;
-  }
-  for (std::size_t i = 0; i < file.faces.size(); ++i) {
-    put_face(row, i, file.faces[i]);
-    write_row(*out_, row);
-  }
-}
-
-void CsvReport::finish() {
-  if (finished_) return;
-  finished_ = true;
-  out_->commit();
-}
-
 // ---- JSON Lines ----
 
 JsonlWriter::JsonlWriter(std::ostream& out) : out_(out) {}
@@ -359,6 +230,9 @@ std::string format_summary(const RunSummary& s, const std::vector<std::string>& 
   out.precision(1);
   out << s.files << (s.files == 1 ? " file" : " files") << " (" << s.ok << " ok, " << s.failed
       << " failed) · " << s.faces << (s.faces == 1 ? " face" : " faces");
+  // Videos count people (tracks), so a face on screen for a minute is one, not 1,500.
+  if (s.frames > 0)
+    out << " + " << s.people << (s.people == 1 ? " person" : " people") << " in videos";
   // Model labels first in model order, then anything else the results carried.
   std::vector<std::pair<std::string, std::int64_t>> counts;
   std::set<std::string> seen;

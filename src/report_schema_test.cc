@@ -72,7 +72,7 @@ TEST_CASE("the human summary reads as one line of counts", "[report]") {
   s.seconds = 3.2;
   const std::string text = format_summary(s, {"no_mask", "mask"});
   CHECK(text ==
-        "12 files (11 ok, 1 failed) · 18 faces: no_mask 13, mask 5, hat 0 · 275 video frames "
+        "12 files (11 ok, 1 failed) · 18 faces + 0 people in videos: no_mask 13, mask 5, hat 0 · 275 video frames "
         "· 3.20 s, 3.8 files/s, 85.9 frames/s\n");
 
   RunSummary one;
@@ -166,8 +166,20 @@ TEST_CASE("report.json validates against docs/report.schema.json", "[report][sch
   r["summary"].erase("by_label");
   rejects("summary without by_label", r);
   r = rep;
-  r["schema"] = "maskdetect.report/2";
+  r["schema"] = "maskdetect.report/1";
   rejects("another schema version", r);
+  r = rep;
+  r["files"][3].erase("tracks");
+  rejects("a video without its tracks", r);
+  r = rep;
+  r["files"][3]["tracks"][0]["id"] = 0;
+  rejects("a track id below 1", r);
+  r = rep;
+  r["files"][0]["people_by_label"] = json::object();
+  rejects("people on an image", r);
+  r = rep;
+  r["summary"].erase("people");
+  rejects("a summary without people", r);
 }
 
 TEST_CASE("JSONL lines validate against docs/jsonl.schema.json", "[report][schema]") {

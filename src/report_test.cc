@@ -133,18 +133,21 @@ TEST_CASE("report.json holds the run, every file and a summary with every label"
 
   report.write(s);
   json j = json::parse(read_text(path));
-  CHECK(j.at("schema") == "maskdetect.report/1");
+  CHECK(j.at("schema") == "maskdetect.report/2");
   CHECK(j.at("tool") == json{{"name", "maskdetect"}, {"version", "0.1.0"}});
   CHECK(j.at("started_at") == "2026-11-25T22:00:00Z");
   CHECK(j.at("model").at("labels") == json{"mask", "no_mask"});
   CHECK(j.at("model").at("sha256").get<std::string>().size() == 64);
   CHECK(j.at("params").at("detector") == "haar");
   CHECK(j.at("files").size() == 3);
-  CHECK(j.at("summary").at("by_label") == json{{"mask", 1}, {"no_mask", 310}});
+  // Videos count people: the clip's one unmasked person, not its 310 faces over frames.
+  CHECK(j.at("summary").at("by_label") == json{{"mask", 1}, {"no_mask", 1}});
+  CHECK(j.at("summary").at("faces") == 1);
+  CHECK(j.at("summary").at("people") == 1);
   // One line per file entry, so grep and diff line up with files.
   const auto lines = split_lines(read_text(path));
   CHECK(lines.front() == "{");
-  CHECK(lines[1] == "  \"schema\": \"maskdetect.report/1\",");
+  CHECK(lines[1] == "  \"schema\": \"maskdetect.report/2\",");
   const auto files_at = std::find(lines.begin(), lines.end(), "  \"files\": [");
   REQUIRE(files_at != lines.end());
   CHECK(files_at[1].rfind("    {\"path\":\"a.jpg\",", 0) == 0);
@@ -200,26 +203,31 @@ TEST_CASE("CSV has a row per face and one for every file without one", "[report]
     csv.add(v);
     FileResult quiet = video("quiet.mp4");
     quiet.faces_by_label = {};
+    quiet.tracks = {};
     csv.add(quiet);
     // Not there until finished: a reader never sees half a report.
     CHECK_FALSE(fs::exists(path));
     csv.finish();
   }
   const auto rows = split_lines(read_text(path));
-  REQUIRE(rows.size() == 9);
+  REQUIRE(rows.size() == 10);
   CHECK(rows[0] == CsvReport::header());
   CHECK(rows[0] ==
-        "path,kind,status,frame,time_ms,face,x,y,w,h,label,confidence,scores,error,warnings");
-  CHECK(
-      rows[1] ==
-      "\"photos/two,faces.jpg\",image,ok,,,0,10,20,64,64,mask,0.98,mask=0.98;no_mask=0.01999998,,");
-  CHECK(rows[2].rfind("\"photos/two,faces.jpg\",image,ok,,,1,10,20,64,64,no_mask,0.75,", 0) == 0);
-  CHECK(rows[3] == "photos/none.jpg,image,ok,,,,,,,,,,,,truncated file; second");
-  CHECK(rows[4] == "photos/b.jpg,unknown,error,,,,,,,,,,,\"not an image, \"\"really\"\"\",");
-  CHECK(rows[5].rfind("clip.mp4,frame,ok,3,100.098,0,10,20,64,64,no_mask,0.5,", 0) == 0);
-  CHECK(rows[6].rfind("clip.mp4,frame,ok,3,100.098,1,10,20,64,64,mask,0.25,", 0) == 0);
-  CHECK(rows[7] == "clip.mp4,video,ok,,,,,,,,,,,,");
-  CHECK(rows[8] == "quiet.mp4,video,ok,,,,,,,,,,,,");
+        "path,kind,status,frame,time_ms,end_ms,face,track,x,y,w,h,label,confidence,scores,error,"
+        "warnings");
+  CHECK(rows[1] ==
+        "\"photos/two,faces.jpg\",image,ok,,,,0,,10,20,64,64,mask,0.98,mask=0.98;no_mask=0.01999998,"
+        ",");
+  CHECK(rows[2].rfind("\"photos/two,faces.jpg\",image,ok,,,,1,,10,20,64,64,no_mask,0.75,", 0) ==
+        0);
+  CHECK(rows[3] == "photos/none.jpg,image,ok,,,,,,,,,,,,,,truncated file; second");
+  CHECK(rows[4] == "photos/b.jpg,unknown,error,,,,,,,,,,,,,\"not an image, \"\"really\"\"\",");
+  CHECK(rows[5].rfind("clip.mp4,frame,ok,3,100.098,,0,,10,20,64,64,no_mask,0.5,", 0) == 0);
+  CHECK(rows[6].rfind("clip.mp4,frame,ok,3,100.098,,1,,10,20,64,64,mask,0.25,", 0) == 0);
+  CHECK(rows[7] == "clip.mp4,video,ok,,,,,,,,,,,,,,");
+  // The video's person: first and last time on screen, the track's label and mean scores.
+  CHECK(rows[8] == "clip.mp4,person,ok,,200,6900,,1,,,,,no_mask,0.97,mask=0.03;no_mask=0.97,,");
+  CHECK(rows[9] == "quiet.mp4,video,ok,,,,,,,,,,,,,,");
   std::vector<fs::path> entries(fs::directory_iterator(dir.path()), fs::directory_iterator{});
   CHECK(entries.size() == 1);
 }

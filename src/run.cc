@@ -1,17 +1,23 @@
 #include "maskdetect/run.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <ctime>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <memory>
 #include <sstream>
 #include <thread>
 
+#include "maskdetect/classifier.hpp"
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
+#include "maskdetect/live_source.hpp"
 #include "maskdetect/media_sinks.hpp"
 #include "maskdetect/report.hpp"
+#include "maskdetect/show_window.hpp"
 
 namespace fs = std::filesystem;
 
@@ -60,6 +66,8 @@ struct Sinks {
 void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::ostream& data_out,
                 std::ostream& log) {
   const fs::path& out = o.pipeline.out_dir;
+  // First: it copies the pixels before any other sink draws on them or shrinks them.
+  if (o.show) s.owned.push_back(std::make_unique<ShowWindow>("maskdetect", config.card));
   if (o.save_crops) s.owned.push_back(std::make_unique<CropSink>(out, config.card));
   if (o.annotate) {
     s.owned.push_back(std::make_unique<AnnotatedImageSink>(out, config.card, o.annotate_size));
@@ -81,10 +89,57 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::
   s.owned.push_back(std::make_unique<ConsoleSink>(log, console));
 }
 
+// A track's label from the mean of its faces' scores, by the card's rule at the run's threshold
+// (every face of a track already passed the not_face gate, so no gate here).
+LabelRule track_label_rule(std::shared_ptr<const EngineConfig> config) {
+  return [config](const std::map<std::string, float>& mean) {
+    std::vector<float> probs;
+    for (const auto& label : config->card.labels) {
+      const auto it = mean.find(label);
+      probs.push_back(it == mean.end() ? 0.F : it->second);
+    }
+    Face face;
+    assign_label(face, config->card, probs, config->threshold, 0.F);
+    return std::make_pair(face.label, face.confidence);
+  };
+}
+
+// Runs `run` on a thread of its own while this thread, which made the window, shows the frames.
+// When the user quits from the window, sets `stop` (the run then ends as if its inputs had) and
+// returns true; `run` has returned either way.
+bool show_while(ShowWindow& window, const std::function<void()>& run, std::atomic<bool>& stop) {
+  std::atomic<bool> finished{false};
+  std::exception_ptr error;
+  bool quit = false;
+  std::thread worker([&] {
+    try {
+      run();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    finished = true;
+  });
+  try {
+    quit = window.show_until([&] { return finished.load(); });
+  } catch (...) {
+    stop = true;
+    worker.join();
+    throw;
+  }
+  if (quit) stop = true;
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return quit;
+}
+
 }  // namespace
 
 RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::ostream& data_out,
                           std::ostream& log) {
+  // A camera that is not there is a mistake in the command, found before anything is loaded.
+  for (const auto& input : o.pipeline.inputs)
+    if (const std::string problem = camera_problem(input); !problem.empty())
+      throw SetupError(problem);
   const auto config = std::make_shared<const EngineConfig>(EngineConfig::resolve(o.engine));
   std::error_code ec;
   fs::create_directories(o.pipeline.out_dir, ec);
@@ -96,8 +151,19 @@ RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::os
   PipelineOptions p = o.pipeline;
   p.reduce_to = config->detector.detect_size;
   p.labels = config->card.face_labels();
+  p.video.label_rule = track_label_rule(config);
+  std::atomic<bool> stop{false};
+  p.stop = &stop;
   RunOutcome outcome;
-  outcome.summary = run_pipeline(p, engine_factory(config), sinks.list(), stdin_list);
+  const auto run = [&] {
+    outcome.summary = run_pipeline(p, engine_factory(config), sinks.list(), stdin_list);
+  };
+  if (!o.show) {
+    run();
+  } else if (show_while(*static_cast<ShowWindow*>(sinks.owned.front().get()), run, stop)) {
+    if (!o.console.quiet)
+      log << "maskdetect: stopped from the --show window; the reports cover what was processed\n";
+  }
   outcome.exit_status =
       outcome.summary.interrupted
           ? 130
@@ -118,8 +184,8 @@ int exit_status_for(const RunSummary& s, const FailOn& fail_on,
     const auto it = s.by_label.find(l);
     return it != s.by_label.end() && it->second > 0;
   });
-  const bool met = (fail_on.unmasked && unmasked_found) || (fail_on.any_face && s.faces > 0) ||
-                   (fail_on.error && s.failed > 0);
+  const bool met = (fail_on.unmasked && unmasked_found) ||
+                   (fail_on.any_face && s.faces + s.people > 0) || (fail_on.error && s.failed > 0);
   if (met) return 3;
   return s.failed > 0 ? 1 : 0;
 }

@@ -5,7 +5,7 @@
 
 namespace maskdetect {
 
-// These strings are part of the report format (maskdetect.report/1); changing one breaks every
+// These strings are part of the report format (maskdetect.report/2); changing one breaks every
 // consumer that filters on them.
 const char* to_string(FileKind kind) {
   switch (kind) {
@@ -36,10 +36,10 @@ void RunSummary::add(const FileResult& r) {
   else
     ++failed;
   if (r.kind == FileKind::Video) {
-    // A video keeps only per-label totals (its frames streamed elsewhere), so they are the
-    // count; its `faces` vector is empty by contract.
-    for (const auto& [label, n] : r.faces_by_label) {
-      faces += n;
+    // A video counts people (its tracks), not faces per frame: one person in front of the
+    // camera for 8 s is one no_mask, not 200.
+    for (const auto& [label, n] : r.people_by_label) {
+      people += n;
       by_label[label] += n;
     }
     frames += r.frames;

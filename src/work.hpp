@@ -22,6 +22,8 @@ struct VideoState {
   InputFile input;
   FileResult result;
   std::int64_t failed_frames = 0;
+  std::unique_ptr<Tracker> tracker;
+  double last_ms = -1;  // time of the previous frame, for the seconds each label is on screen
 };
 
 struct Work {
@@ -30,6 +32,7 @@ struct Work {
   MediaInfo info;                     // File
   FileResult result;                  // File: filled by the worker (images) or already failed
   std::shared_ptr<VideoState> video;  // Frame, VideoEnd
+  bool detect = true;                 // Frame: run the detector (else the tracks carry faces)
   // Frame: decoded pixels, what the worker found, and why it failed (empty: it did not).
   cv::Mat pixels;
   FrameRecord record;
@@ -37,7 +40,7 @@ struct Work {
   std::string error;
   // VideoEnd: how reading ended.
   bool interrupted = false, oversized = false;
-  std::int64_t lost_frames = 0, first_loss_at = -1, announced_frames = 0;
+  std::int64_t lost_frames = 0, first_loss_at = -1, announced_frames = 0, dropped_frames = 0;
 };
 
 // The pipeline's first stage: walks the inputs, sniffs each file, opens videos and reads their
@@ -53,13 +56,17 @@ class InputSource {
   bool cancelled();
   std::optional<Work> next_file();
   Work open_video(InputFile input, const MediaInfo& info);
+  Work open_live(InputFile input);
+  Work start_video(InputFile input, FileKind kind, const std::string& format);
+  bool read_frame(Work& w);
   Work next_frame();
 
   const PipelineOptions& o_;
   InputWalker walker_;
-  std::unique_ptr<VideoSource> video_;
+  std::unique_ptr<FrameSource> video_;
   std::shared_ptr<VideoState> state_;
-  std::int64_t index_ = 0;
+  std::int64_t index_ = 0;  // frames of the current video handed on
+  std::int64_t read_ = 0;   // frames of the current video read, those before --start included
   bool interrupted_ = false;
 };
 

@@ -43,7 +43,7 @@ TEST_CASE("every unmasked portrait gets a no_mask face", "[e2e]") {
   INFO(r.err);
   REQUIRE(r.status == 0);
   const json rep = report(out.path());
-  CHECK(rep.at("schema") == "maskdetect.report/1");
+  CHECK(rep.at("schema") == "maskdetect.report/2");
   CHECK(rep.at("files").size() == 8);
   for (const auto& e : fs::directory_iterator(fixture("faces"))) {
     const std::string name = e.path().filename().string();

@@ -188,6 +188,7 @@ std::string schema_errors(const fs::path& report_json) {
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const fs::path& log_dir)
     : out_(log_dir / "bg.stdout"), err_(log_dir / "bg.stderr") {
+  std::filesystem::create_directories(log_dir);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -202,7 +203,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
-    execv(args[0], args.data());
+    execvp(args[0], args.data());
     _exit(127);
   }
   setpgid(pid_, pid_);  // also here, so kill_group never races the child's own setpgid

@@ -91,8 +91,9 @@ const nlohmann::json& report_entry(const nlohmann::json& report, const std::stri
 // "" when valid, else the validator's message.
 std::string schema_errors(const std::filesystem::path& report_json);
 
-// A child process in its own process group with stdout/stderr to files; killed (the whole
-// group) on destruction if still running.
+// A child process (argv[0] looked up in PATH) in its own process group with stdout and stderr
+// to files in `log_dir` (created if missing); killed (the whole group) on destruction if still
+// running.
 class BackgroundProcess {
  public:
   BackgroundProcess(const std::vector<std::string>& argv, const std::filesystem::path& log_dir);

@@ -26,10 +26,13 @@ class ConsoleSink : public Sink {
 
  private:
   void progress();
+  std::string video_progress() const;
   std::ostream& log_;
   ConsoleOptions o_;
-  RunSummary seen_;  // what the progress line counts
-  std::int64_t frames_ = 0;
+  RunSummary seen_;                    // what the progress line counts
+  std::int64_t frames_ = 0;            // of the video being read
+  const FileResult* video_ = nullptr;  // the video being read; valid until its file() call
+  std::chrono::steady_clock::time_point video_start_{};
   std::chrono::steady_clock::time_point start_, last_{};
 };
 

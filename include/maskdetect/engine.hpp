@@ -19,11 +19,17 @@
 namespace maskdetect {
 
 // What a user chooses about the analysis (CLI options of both `maskdetect` and `maskdetect eval`).
+inline constexpr int kVideoDetectSize = 480;
+
 struct EngineOptions {
   DetectorOptions detector;
   std::filesystem::path model;          // .onnx or its .json card; empty: find_default_model
   float threshold = 0.5F;               // P(masked) at or above which a face is the masked label
   std::optional<float> face_threshold;  // P(face) below which a box is dropped; none: the card's
+  // Longest side video frames are detected at (0: as photos, --detect-size). Frames come 25 or
+  // more a second and their faces are rarely smaller than a photo's: a smaller search (and for
+  // Haar, no enlarged copy) keeps up with the video (README, "Video").
+  int video_detect_size = kVideoDetectSize;
 };
 
 // The options resolved once per run: the card loaded and checked, the face threshold chosen for
@@ -31,6 +37,7 @@ struct EngineOptions {
 struct EngineConfig {
   ModelCard card;
   DetectorOptions detector;  // cascade / model paths filled in
+  DetectorOptions video_detector;  // the same for video frames, at the video detection size
   float threshold = 0.5F;
   float face_threshold = 0.5F;
 
@@ -55,6 +62,8 @@ class Engine {
   // minimum face and detection size keep meaning full-resolution pixels, and returned boxes are
   // in full-resolution pixels.
   virtual Analysis analyze(const cv::Mat& bgr, int reduction) = 0;
+  // A video frame, with EngineConfig::video_detector.
+  virtual Analysis analyze_frame(const cv::Mat& bgr) { return analyze(bgr, 1); }
 };
 
 // One image file decoded and analysed exactly as `maskdetect --input FILE` does it.

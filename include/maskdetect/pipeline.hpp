@@ -11,9 +11,24 @@
 
 #include "maskdetect/engine.hpp"
 #include "maskdetect/sink.hpp"
+#include "maskdetect/tracker.hpp"
 #include "maskdetect/types.hpp"
 
 namespace maskdetect {
+
+struct VideoOptions {
+  // The detector runs on every stride-th frame; the frames between get the faces' tracks,
+  // moved as they move (1: detect on every frame).
+  int stride = 1;
+  // The part of each video to process, in seconds of the video; end 0: to the end.
+  double start_s = 0, end_s = 0;
+  // Stop each video or live source after this many seconds of it or frames (0: no limit).
+  double max_seconds = 0;
+  std::int64_t max_frames = 0;
+  // The label of a track from the mean of its faces' scores (the model card's rule).
+  LabelRule label_rule;
+  TrackerOptions tracker;
+};
 
 struct PipelineOptions {
   std::vector<std::string> inputs;         // files, folders, "-" for paths on stdin
@@ -27,6 +42,10 @@ struct PipelineOptions {
   // labels).
   std::vector<std::string> labels;
   const std::atomic<bool>* cancel = nullptr;  // set (SIGINT, SIGTERM) to stop taking new work
+  // Set to end the run early as if the inputs had ended, not as an interruption (--show's q).
+  const std::atomic<bool>* stop = nullptr;
+  // Videos and live sources.
+  VideoOptions video;
 };
 
 // Returns the run's totals after every sink's finish(). A bad input never throws: it becomes

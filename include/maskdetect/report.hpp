@@ -17,7 +17,7 @@
 
 namespace maskdetect {
 
-inline constexpr const char* kReportSchema = "maskdetect.report/1";
+inline constexpr const char* kReportSchema = "maskdetect.report/2";
 
 // Context every report carries: what ran, with which model and parameters.
 struct RunInfo {
@@ -65,7 +65,9 @@ class CsvReport : public Sink {
   explicit CsvReport(std::filesystem::path path);
   ~CsvReport();
   void add_frame(const FileResult& video, const FrameRecord& frame);  // rows for a frame's faces
-  void add(const FileResult& file);  // rows for an image, or the closing row of a video/error
+  // Rows for an image, or the closing row of a video or failed file; a video's tracks follow
+  // its closing row, kind "person" (or "track" for one too brief to count).
+  void add(const FileResult& file);
   void finish();
 
   void frame(const InputFile&, FileResult& video, const FrameRecord& frame, cv::Mat&) override {
@@ -78,6 +80,7 @@ class CsvReport : public Sink {
   static std::string escape(const std::string& field);
 
  private:
+  void add_tracks(const FileResult& video);
   std::unique_ptr<AtomicFile> out_;
   bool finished_ = false;
 };

@@ -28,6 +28,8 @@ struct RunOptions {
   // the smaller decode and encode save (README, "Speed").
   int annotate_size = 0;
   std::string jsonl;  // empty: none; "-": the data stream
+  bool audio = true;  // annotated videos keep the source's sound
+  bool show = false;  // a window with the annotated frames as they are processed
   ConsoleOptions console;
   FailOn fail_on;
 };

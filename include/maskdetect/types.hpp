@@ -29,6 +29,7 @@ struct TrackSummary {
   std::map<std::string, float> scores;  // mean over its detections
   std::int64_t frames = 0;              // frames it was reported on, predicted ones included
   std::int64_t detections = 0;          // frames the detector found it in
+  bool person = false;                  // counted as a person (Tracker::is_person)
 };
 
 // Milliseconds spent in each stage for one image or one video frame (summed over a video).
@@ -74,11 +75,20 @@ struct FileResult {
   std::int64_t frames_with_faces = 0;
   std::map<std::string, std::int64_t> faces_by_label;  // videos: totals over frames
   std::string frames_file;                             // per-frame JSONL written for this video
+  bool live = false;                                   // a camera or stream
+  std::int64_t frames_expected = 0;  // frames it will have when read to the end; 0: unknown
+  std::int64_t dropped_frames = 0;   // live: skipped because processing fell behind
+  std::vector<TrackSummary> tracks;  // every face track, in order of appearance
+  // Tracks that are people (Tracker::is_person), by their label.
+  std::map<std::string, std::int64_t> people_by_label;
+  // Seconds during which a face with the label was on screen (any number of such faces).
+  std::map<std::string, double> seconds_by_label;
   StageTimes timing_ms;
 };
 
 struct RunSummary {
-  std::int64_t files = 0, ok = 0, failed = 0, faces = 0, frames = 0;
+  // Faces of images plus people of videos: a person on screen for a minute counts once.
+  std::int64_t files = 0, ok = 0, failed = 0, faces = 0, frames = 0, people = 0;
   std::map<std::string, std::int64_t> by_label;
   double seconds = 0;
   bool interrupted = false;
