@@ -7,8 +7,9 @@ find_package(Threads REQUIRED)
 find_package(TBB REQUIRED)         # libtbb-dev: the ordered parallel pipeline
 find_package(pugixml REQUIRED)     # libpugixml-dev: PASCAL VOC annotations
 find_package(PkgConfig REQUIRED)
-# libavformat-dev: reading a video's real frame size before OpenCV decodes any frame.
-pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil)
+# libavformat-dev: reading a video's real frame size before OpenCV decodes any frame; with
+# libavcodec-dev and libswscale-dev, writing annotated videos with their source's audio.
+pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil libswscale)
 # libxcb1-dev: --show checks that a display can be opened before any work starts (OpenCV's Qt
 # window aborts the process when it cannot).
 pkg_check_modules(XCB REQUIRED IMPORTED_TARGET xcb)

@@ -29,6 +29,7 @@ packages=(
   libtbb-dev                       # oneTBB: the ordered parallel pipeline
   libpugixml-dev                   # PASCAL VOC annotations for maskdetect eval
   libavformat-dev libavcodec-dev libavutil-dev  # a video's real frame size before decoding
+  libswscale-dev                   # annotated videos: BGR frames to the encoder's YUV
   libxcb1-dev                      # --show: is there a display to open, before any work starts
   catch2                           # v2, catch2/catch.hpp
   python3 python3-jsonschema       # the end-to-end tests validate report.json against its schema

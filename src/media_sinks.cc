@@ -113,45 +113,63 @@ void AnnotatedImageSink::image(const InputFile& input, FileResult& r, cv::Mat& b
 
 // ---- annotated videos ----
 
-AnnotatedVideoSink::AnnotatedVideoSink(fs::path out_dir, const ModelCard& card)
-    : out_dir_(std::move(out_dir)), card_(card) {}
+AnnotatedVideoSink::AnnotatedVideoSink(fs::path out_dir, const ModelCard& card, bool audio,
+                                       double start_s, double end_s)
+    : out_dir_(std::move(out_dir)), card_(card), audio_(audio), start_s_(start_s), end_s_(end_s) {}
+
+void AnnotatedVideoSink::open(const InputFile& input, FileResult& r, const cv::Mat& bgr) {
+  current_ = video_output_path(out_dir_, input.out_rel);
+  if (same_file(current_, input.path)) {
+    r.warnings.push_back("annotated video not written: " + current_.string() +
+                         " would overwrite the input");
+    return;
+  }
+  ensure_parent(current_);
+  VideoWriterOptions o;
+  o.size = bgr.size();
+  o.fps = r.fps > 0 ? r.fps : 25.0;
+  if (audio_) o.audio_from = input.path;
+  o.start_s = start_s_;
+  o.end_s = end_s_;
+  try {
+    writer_ = std::make_unique<VideoWriter>(current_, o);
+    r.warnings.insert(r.warnings.end(), writer_->warnings().begin(), writer_->warnings().end());
+  } catch (const std::exception& e) {
+    fail(r, e.what());
+  }
+}
+
+void AnnotatedVideoSink::fail(FileResult& r, const std::string& why) {
+  writer_.reset();
+  std::error_code ec;
+  fs::remove(current_, ec);  // a half-written MP4 does not play
+  r.warnings.push_back("annotated video not written: " + why);
+}
 
 void AnnotatedVideoSink::frame(const InputFile& input, FileResult& r, const FrameRecord& frame,
                                cv::Mat& bgr) {
-  if (current_.empty()) {
-    current_ = video_output_path(out_dir_, input.out_rel);
-    refused_ = same_file(current_, input.path);
-    if (refused_) {
-      r.warnings.push_back("annotated video not written: " + current_.string() +
-                           " would overwrite the input");
-      return;
-    }
-    ensure_parent(current_);
-    const double fps = r.fps > 0 ? r.fps : 25.0;
-    const cv::Size size(bgr.cols, bgr.rows);
-    writer_.open(current_.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('a', 'v', 'c', '1'),
-                 fps, size);
-    if (!writer_.isOpened()) {
-      writer_.open(current_.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('m', 'p', '4', 'v'),
-                   fps, size);
-      r.warnings.push_back("H.264 encoder unavailable; wrote MPEG-4 Part 2 video instead");
-    }
-    if (!writer_.isOpened())
-      r.warnings.push_back("could not write annotated video " + current_.string());
-  }
-  if (refused_ || !writer_.isOpened()) return;
+  if (current_.empty()) open(input, r, bgr);
+  if (!writer_) return;
   annotate(bgr, frame.faces, card_);
-  writer_.write(bgr);
+  try {
+    writer_->write(bgr, frame.time_ms);
+  } catch (const std::exception& e) {
+    fail(r, e.what());
+  }
 }
 
 void AnnotatedVideoSink::file(const InputFile&, FileResult& r) {
   if (r.kind != FileKind::Video || current_.empty()) return;
-  if (writer_.isOpened()) {
-    writer_.release();
-    r.output = current_.string();
+  if (writer_) {
+    try {
+      writer_->close();
+      writer_.reset();
+      r.output = current_.string();
+    } catch (const std::exception& e) {
+      fail(r, e.what());
+    }
   }
   current_.clear();
-  refused_ = false;
 }
 
 // ---- per-frame records ----

@@ -135,3 +135,50 @@ TEST_CASE("an annotated video holds every frame and the per-frame records one li
   const std::string lines = testing::read_text(r.frames_file);
   CHECK(std::count(lines.begin(), lines.end(), '\n') == 7);
 }
+
+TEST_CASE("an annotated video keeps its source's sound unless told not to", "[media_sinks]") {
+  const fs::path clip = testing::fixture("video/short_hamilton_clip.mp4");
+  testing::TempDir out;
+  ModelCard card;
+  const auto write = [&](bool audio, const std::string& name) {
+    AnnotatedVideoSink video(out.path() / name, card, audio);
+    const InputFile in = input(clip, "clip.mp4");
+    FileResult r;
+    r.kind = FileKind::Video;
+    r.fps = 29.97;
+    cv::VideoCapture cap(clip.string(), cv::CAP_FFMPEG);
+    cv::Mat frame;
+    for (int i = 0; i < 10 && cap.read(frame); ++i) {
+      FrameRecord rec;
+      rec.index = i;
+      rec.time_ms = i * 1000 / 29.97;
+      video.frame(in, r, rec, frame);
+    }
+    video.file(in, r);
+    CHECK(r.warnings.empty());
+    REQUIRE(r.output == (out.path() / name / "clip.mp4").string());
+    return testing::run_command(
+               "ffprobe -v error -select_streams a -show_entries stream=codec_name -of csv=p=0 " +
+               testing::q(r.output))
+        .out;
+  };
+  CHECK(write(true, "with") == "aac\n");
+  CHECK(write(false, "without").empty());
+}
+
+TEST_CASE("an annotated video that cannot be written is a warning, not an output",
+          "[media_sinks]") {
+  testing::TempDir out;
+  testing::write_file(out.path() / "videos", "a file where the folder would go");
+  ModelCard card;
+  AnnotatedVideoSink video(out.path(), card);
+  const InputFile in = input("/videos/clip.mov", "videos/clip.mov");
+  FileResult r;
+  r.kind = FileKind::Video;
+  cv::Mat frame(48, 64, CV_8UC3, cv::Scalar::all(40));
+  video.frame(in, r, FrameRecord{}, frame);
+  video.file(in, r);
+  CHECK(r.output.empty());
+  REQUIRE(r.warnings.size() == 1);
+  CHECK_THAT(r.warnings[0], Catch::Contains("annotated video not written: cannot write video"));
+}

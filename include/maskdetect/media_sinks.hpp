@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <opencv2/videoio.hpp>
 
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/report.hpp"
 #include "maskdetect/sink.hpp"
+#include "maskdetect/video_writer.hpp"
 
 namespace maskdetect {
 
@@ -49,21 +49,28 @@ class AnnotatedImageSink : public Sink {
 // `faces` with their boxes in the pixels of an image of `to` instead of `from`.
 std::vector<Face> rescale_faces(std::vector<Face> faces, cv::Size from, cv::Size to);
 
-// Annotated videos: every frame, H.264 MP4 at the source's rate and size (MPEG-4 Part 2 when
-// no H.264 encoder is present, with a warning).
+// Annotated videos: every frame, H.264 MP4 at the source's rate and size with the source's
+// audio copied in (MPEG-4 Part 2 when no H.264 encoder is present, with a warning). VideoWriter
+// encodes on a thread of its own, so the pipeline's output stage only draws and hands over.
 class AnnotatedVideoSink : public Sink {
  public:
-  AnnotatedVideoSink(std::filesystem::path out_dir, const ModelCard& card);
+  // `audio`: copy the source's sound. [start_s, end_s): the part of each video processed, in
+  // seconds (end_s < 0: to the end), whose audio is copied.
+  AnnotatedVideoSink(std::filesystem::path out_dir, const ModelCard& card, bool audio = true,
+                     double start_s = 0, double end_s = -1);
   void frame(const InputFile& input, FileResult& video, const FrameRecord& frame,
              cv::Mat& bgr) override;
   void file(const InputFile& input, FileResult& result) override;
 
  private:
+  void open(const InputFile& input, FileResult& r, const cv::Mat& bgr);
+  void fail(FileResult& r, const std::string& why);
   std::filesystem::path out_dir_;
   const ModelCard& card_;
-  cv::VideoWriter writer_;
+  bool audio_;
+  double start_s_, end_s_;
+  std::unique_ptr<VideoWriter> writer_;
   std::filesystem::path current_;  // the video being written
-  bool refused_ = false;           // the output would overwrite the input
 };
 
 // <video>.frames.jsonl beside the annotated video: one record per frame.
