@@ -12,8 +12,13 @@ For each stride:
     frame's scores, as a tool without tracking would label it);
   - people: the run's people_by_label.
 
-usage: bench/video_tracking.py [--video FILE] [--strides 1,2,3,5] [--runs 3] [--annotate]
-                               [-- extra maskdetect options, e.g. --detector yunet]
+usage: bench/video_tracking.py [--video FILE|masked-pan] [--strides 1,2,3,5] [--runs 3]
+                               [--annotate] [-- extra maskdetect options, e.g. --detector yunet]
+
+--video masked-pan is made once into bench/work/ with ffmpeg: the 10 photos of
+fixtures/masked, 2 s each at 1280x720 and 25 fps, the view panning slowly across each, with
+fresh sensor-like noise on every frame: masked faces that move, and whose frame-by-frame labels
+can waver as they do in real video (the fixture video's faces are all unmasked).
 
 Any Python 3 runs it (it only starts the binary and reads its JSON).
 """
@@ -28,6 +33,31 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("MASKDETECT_SHARED_DIR", os.path.join(ROOT, "..", "shared"))
+
+
+def make_masked_pan():
+    clip = os.path.join(ROOT, "bench", "work", "masked-pan", "masked_pan.mp4")
+    if os.path.exists(clip):
+        return clip
+    os.makedirs(os.path.dirname(clip), exist_ok=True)
+    folder = os.path.join(SHARED, "fixtures", "masked")
+    photos = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".jpg"))
+    cmd = ["ffmpeg", "-v", "error", "-y"]
+    for p in photos:
+        cmd += ["-loop", "1", "-framerate", "25", "-t", "2", "-i", p]
+    parts = []
+    for i in range(len(photos)):
+        # Fit 1408x792, then a 1280x720 window moves across it over the 2 s.
+        parts.append(f"[{i}:v]scale=1408:792:force_original_aspect_ratio=decrease,"
+                     f"pad=1408:792:(ow-iw)/2:(oh-ih)/2,crop=1280:720:x='64*t':y='36*t',"
+                     f"setsar=1,noise=alls=8:allf=t[v{i}]")
+    graph = ";".join(parts) + ";" + "".join(f"[v{i}]" for i in range(len(photos))) + \
+        f"concat=n={len(photos)}:v=1:a=0[out]"
+    cmd += ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-crf", "20",
+            "-pix_fmt", "yuv420p", clip + ".tmp.mp4"]
+    subprocess.run(cmd, check=True)
+    os.rename(clip + ".tmp.mp4", clip)
+    return clip
 
 
 def iou(a, b):
@@ -114,6 +144,8 @@ def main():
     a = ap.parse_args()
     with open(a.model) as f:
         card = json.load(f)
+    if a.video == "masked-pan":
+        a.video = make_masked_pan()
     strides = [int(s) for s in a.strides.split(",")]
     if 1 not in strides:
         strides = [1] + strides

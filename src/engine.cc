@@ -63,8 +63,8 @@ EngineConfig EngineConfig::resolve(const EngineOptions& o) {
   c.video_detector = c.detector;
   if (o.video_detect_size > 0) {
     DetectorOptions& v = c.video_detector;
-    v.detect_size = v.detect_size > 0 ? std::min(v.detect_size, o.video_detect_size)
-                                      : o.video_detect_size;
+    v.detect_size =
+        v.detect_size > 0 ? std::min(v.detect_size, o.video_detect_size) : o.video_detect_size;
     // The enlarged copy is for the small faces of crowd photos; on video it would cost more
     // than the whole rest of the frame.
     v.haar_upscale = 0;
@@ -76,12 +76,10 @@ EngineConfig EngineConfig::resolve(const EngineOptions& o) {
 
 nlohmann::json EngineConfig::params() const {
   const DetectorOptions& d = detector;
-  nlohmann::json p = {{"detector", d.engine},
-                      {"min_face", d.min_face},
-                      {"detect_size", d.detect_size},
-                      {"video_detect_size", video_detector.detect_size},
-                      {"threshold", threshold},
-                      {"face_threshold", face_threshold}};
+  nlohmann::json p = {
+      {"detector", d.engine},         {"min_face", d.min_face},
+      {"detect_size", d.detect_size}, {"video_detect_size", video_detector.detect_size},
+      {"threshold", threshold},       {"face_threshold", face_threshold}};
   if (d.engine == "yunet") {
     p["detector_model"] = d.model.string();
     p["detector_score"] = d.score_threshold;

@@ -128,7 +128,8 @@ void AnnotatedVideoSink::open(const InputFile& input, FileResult& r, const cv::M
   VideoWriterOptions o;
   o.size = bgr.size();
   o.fps = r.fps > 0 ? r.fps : 25.0;
-  if (audio_) o.audio_from = input.path;
+  if (audio_ && !r.live) o.audio_from = input.path;
+  frame_ms_ = 1000 / o.fps;
   o.start_s = start_s_;
   o.end_s = end_s_;
   try {
@@ -153,6 +154,7 @@ void AnnotatedVideoSink::frame(const InputFile& input, FileResult& r, const Fram
   annotate(bgr, frame.faces, card_);
   try {
     writer_->write(bgr, frame.time_ms);
+    last_ms_ = frame.time_ms;
   } catch (const std::exception& e) {
     fail(r, e.what());
   }
@@ -162,7 +164,12 @@ void AnnotatedVideoSink::file(const InputFile&, FileResult& r) {
   if (r.kind != FileKind::Video || current_.empty()) return;
   if (writer_) {
     try {
-      writer_->close();
+      // Read to its end (the container's count may be off by one), or stopped early.
+      const bool whole = r.frames_expected <= 0 || r.frames + 1 >= r.frames_expected;
+      if (whole)
+        writer_->close();
+      else
+        writer_->close(last_ms_ + frame_ms_);
       writer_.reset();
       r.output = current_.string();
     } catch (const std::exception& e) {

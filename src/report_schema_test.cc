@@ -72,7 +72,8 @@ TEST_CASE("the human summary reads as one line of counts", "[report]") {
   s.seconds = 3.2;
   const std::string text = format_summary(s, {"no_mask", "mask"});
   CHECK(text ==
-        "12 files (11 ok, 1 failed) · 18 faces + 0 people in videos: no_mask 13, mask 5, hat 0 · 275 video frames "
+        "12 files (11 ok, 1 failed) · 18 faces + 0 people in videos: no_mask 13, mask 5, hat 0 · "
+        "275 video frames "
         "· 3.20 s, 3.8 files/s, 85.9 frames/s\n");
 
   RunSummary one;

@@ -215,11 +215,11 @@ TEST_CASE("CSV has a row per face and one for every file without one", "[report]
   CHECK(rows[0] ==
         "path,kind,status,frame,time_ms,end_ms,face,track,x,y,w,h,label,confidence,scores,error,"
         "warnings");
-  CHECK(rows[1] ==
-        "\"photos/two,faces.jpg\",image,ok,,,,0,,10,20,64,64,mask,0.98,mask=0.98;no_mask=0.01999998,"
-        ",");
-  CHECK(rows[2].rfind("\"photos/two,faces.jpg\",image,ok,,,,1,,10,20,64,64,no_mask,0.75,", 0) ==
-        0);
+  CHECK(
+      rows[1] ==
+      "\"photos/two,faces.jpg\",image,ok,,,,0,,10,20,64,64,mask,0.98,mask=0.98;no_mask=0.01999998,"
+      ",");
+  CHECK(rows[2].rfind("\"photos/two,faces.jpg\",image,ok,,,,1,,10,20,64,64,no_mask,0.75,", 0) == 0);
   CHECK(rows[3] == "photos/none.jpg,image,ok,,,,,,,,,,,,,,truncated file; second");
   CHECK(rows[4] == "photos/b.jpg,unknown,error,,,,,,,,,,,,,\"not an image, \"\"really\"\"\",");
   CHECK(rows[5].rfind("clip.mp4,frame,ok,3,100.098,,0,,10,20,64,64,no_mask,0.5,", 0) == 0);

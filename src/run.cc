@@ -71,7 +71,9 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::
   if (o.save_crops) s.owned.push_back(std::make_unique<CropSink>(out, config.card));
   if (o.annotate) {
     s.owned.push_back(std::make_unique<AnnotatedImageSink>(out, config.card, o.annotate_size));
-    s.owned.push_back(std::make_unique<AnnotatedVideoSink>(out, config.card));
+    const VideoOptions& v = o.pipeline.video;
+    s.owned.push_back(std::make_unique<AnnotatedVideoSink>(out, config.card, o.audio, v.start_s,
+                                                           v.end_s > 0 ? v.end_s : -1));
   }
   s.owned.push_back(std::make_unique<FrameRecordSink>(out));
   s.owned.push_back(std::make_unique<JsonReport>(out / "report.json", run_info(o, config)));

@@ -59,6 +59,7 @@ struct VideoWriter::Impl {
   AVStream* stream = nullptr;
   AVRational rate{25, 1};
   std::int64_t offset_us = 0, next_pts = 0;
+  std::int64_t audio_end_us = kForever;  // source clock; set before the encoder thread finishes
   std::function<void()> before_encode;
 
   std::mutex mu;
@@ -224,7 +225,7 @@ void VideoWriter::Impl::send(const AVFrame* f) {
 void VideoWriter::Impl::finish() {
   send(nullptr);
   // Audio that outlasts the last frame is kept: the source's sound, not the video's length.
-  if (audio) audio->copy_until(kForever);
+  if (audio) audio->copy_until(audio_end_us == kForever ? kForever : audio_end_us + offset_us);
   check(av_write_trailer(out.get()), "cannot finish the video");
 }
 
@@ -252,12 +253,17 @@ void VideoWriter::write(const cv::Mat& bgr, double time_ms) {
   m.changed.notify_all();
 }
 
-void VideoWriter::close() {
+void VideoWriter::close() { close_with(kForever); }
+
+void VideoWriter::close(double audio_end_ms) { close_with(to_us(audio_end_ms / 1000)); }
+
+void VideoWriter::close_with(std::int64_t audio_end_us) {
   Impl& m = *impl_;
   if (m.closed) return;
   m.closed = true;
   {
     std::lock_guard<std::mutex> lock(m.mu);
+    m.audio_end_us = audio_end_us;  // read by the encoder thread after it sees `closing`
     m.closing = true;
   }
   m.changed.notify_all();

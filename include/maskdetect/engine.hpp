@@ -36,7 +36,7 @@ struct EngineOptions {
 // the detector, the default model and detector files found. Shared read-only by every worker.
 struct EngineConfig {
   ModelCard card;
-  DetectorOptions detector;  // cascade / model paths filled in
+  DetectorOptions detector;        // cascade / model paths filled in
   DetectorOptions video_detector;  // the same for video frames, at the video detection size
   float threshold = 0.5F;
   float face_threshold = 0.5F;

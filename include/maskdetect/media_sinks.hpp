@@ -54,8 +54,10 @@ std::vector<Face> rescale_faces(std::vector<Face> faces, cv::Size from, cv::Size
 // encodes on a thread of its own, so the pipeline's output stage only draws and hands over.
 class AnnotatedVideoSink : public Sink {
  public:
-  // `audio`: copy the source's sound. [start_s, end_s): the part of each video processed, in
-  // seconds (end_s < 0: to the end), whose audio is copied.
+  // `audio`: copy the source's sound (never a live source's: a stream would be opened twice).
+  // [start_s, end_s): the part of each video processed, in seconds (end_s < 0: to the end),
+  // whose audio is copied; a video that stops before its end keeps the sound up to its last
+  // frame.
   AnnotatedVideoSink(std::filesystem::path out_dir, const ModelCard& card, bool audio = true,
                      double start_s = 0, double end_s = -1);
   void frame(const InputFile& input, FileResult& video, const FrameRecord& frame,
@@ -70,7 +72,8 @@ class AnnotatedVideoSink : public Sink {
   bool audio_;
   double start_s_, end_s_;
   std::unique_ptr<VideoWriter> writer_;
-  std::filesystem::path current_;  // the video being written
+  std::filesystem::path current_;       // the video being written
+  double last_ms_ = 0, frame_ms_ = 40;  // the last frame written and how long a frame lasts
 };
 
 // <video>.frames.jsonl beside the annotated video: one record per frame.

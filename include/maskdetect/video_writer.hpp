@@ -3,6 +3,7 @@
 // their sound and the pipeline's output thread spent its time encoding.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -49,9 +50,13 @@ class VideoWriter {
   void write(const cv::Mat& bgr, double time_ms);
   // Encodes what is queued, copies the rest of the audio and finishes the file. Idempotent.
   void close();
+  // close(), with the sound ending at `time_ms` on the source video's clock: a video stopped
+  // early (Ctrl-C, --max-frames, --duration) keeps only the sound of what it shows.
+  void close(double audio_end_ms);
   const std::vector<std::string>& warnings() const;
 
  private:
+  void close_with(std::int64_t audio_end_us);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
