@@ -66,8 +66,9 @@ EngineConfig EngineConfig::resolve(const EngineOptions& o) {
     v.detect_size =
         v.detect_size > 0 ? std::min(v.detect_size, o.video_detect_size) : o.video_detect_size;
     // The enlarged copy is for the small faces of crowd photos; on video it would cost more
-    // than the whole rest of the frame.
+    // than the whole rest of the frame, as would a fine pyramid (README, "Video").
     v.haar_upscale = 0;
+    v.scale_factor = std::max(v.scale_factor, kVideoScaleFactor);
   }
   c.threshold = o.threshold;
   c.face_threshold = o.face_threshold.value_or(c.card.face_threshold(c.detector.engine));

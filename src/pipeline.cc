@@ -91,12 +91,48 @@ class Stages {
     w.times.classify = a.classify_ms;
   }
 
+  // Frames come here in order: the detector's faces join their tracks (and take the track's
+  // label), and the frames it skipped get the tracks' faces. A file can wait for its next
+  // detector frame, so those are held and drawn on the line between two detections; a live
+  // source cannot wait, and extrapolates.
   void add_frame(Work& w) {
     VideoState& v = *w.video;
+    const bool detected = w.detect && w.error.empty();
+    if (!v.result.live && o_.video.stride > 1) {
+      if (!detected) {
+        held_.push_back(std::move(w));  // at most stride - 1 frames
+        return;
+      }
+      v.tracker->update(w.record.faces, w.record.time_ms);
+      for (Work& h : held_) {
+        h.record.faces = v.tracker->interpolate(h.record.time_ms);
+        emit(h);
+      }
+      held_.clear();
+    } else if (detected) {
+      v.tracker->update(w.record.faces, w.record.time_ms);
+    } else {
+      w.record.faces = v.tracker->predict(w.record.time_ms);
+    }
+    emit(w);
+  }
+
+  // The frames after a video's last detector frame.
+  void flush_held(VideoState& v) {
+    for (Work& h : held_) {
+      h.record.faces = v.tracker->predict(h.record.time_ms);
+      emit(h);
+    }
+    held_.clear();
+  }
+
+  void emit(Work& w) {
+    VideoState& v = *w.video;
     FileResult& r = v.result;
+    if (w.detect) ++v.detected_frames;
     if (!w.error.empty() && ++v.failed_frames <= kFrameWarnings)
       r.warnings.push_back("frame " + std::to_string(w.record.index) + ": " + w.error);
-    track(v, w);
+    count_seconds(v, w.record);
     r.frames += 1;
     if (!w.record.faces.empty()) r.frames_with_faces += 1;
     for (const Face& f : w.record.faces) r.faces_by_label[f.label] += 1;
@@ -106,26 +142,21 @@ class Stages {
     r.timing_ms += w.times;
   }
 
-  // Frames come here in order: the detector's faces join their tracks (and take the track's
-  // label), and the frames it skipped get the tracks' predicted faces.
-  void track(VideoState& v, Work& w) {
-    const double t = w.record.time_ms;
-    if (w.detect && w.error.empty())
-      v.tracker->update(w.record.faces, t);
-    else
-      w.record.faces = v.tracker->predict(t);
-    // A frame lasts until the next one; the first counts one nominal frame.
+  // A frame lasts until the next one; the first counts one nominal frame.
+  static void count_seconds(VideoState& v, const FrameRecord& frame) {
+    const double t = frame.time_ms;
     const double fps = v.result.fps > 0 ? v.result.fps : 25.0;
     const double dt = v.last_ms >= 0 && t > v.last_ms ? (t - v.last_ms) / 1000 : 1 / fps;
     v.last_ms = t;
     std::set<std::string> on_screen;
-    for (const Face& f : w.record.faces) on_screen.insert(f.label);
+    for (const Face& f : frame.faces) on_screen.insert(f.label);
     for (const auto& label : on_screen) v.result.seconds_by_label[label] += dt;
   }
 
   void end_video(Work& w) {
     VideoState& v = *w.video;
     FileResult& r = v.result;
+    flush_held(v);
     r.tracks = v.tracker->tracks();
     for (const auto& l : o_.labels) {
       r.people_by_label.try_emplace(l, 0);
@@ -157,9 +188,11 @@ class Stages {
     if (r.frames == 0 && !w.interrupted) {
       r.status = FileStatus::Error;
       r.error = "video has no decodable frames";
-    } else if (r.frames > 0 && v.failed_frames == r.frames) {
+    } else if (v.detected_frames > 0 && v.failed_frames == v.detected_frames) {
+      // Only the frames the detector ran on can fail; the others carry their faces.
       r.status = FileStatus::Error;
-      r.error = "every frame failed to process (" + std::to_string(r.frames) + " frames)";
+      r.error = "every frame failed to process (" + std::to_string(v.failed_frames) +
+                (v.detected_frames == r.frames ? "" : " detector") + " frames)";
     }
     for (const auto& l : o_.labels) r.faces_by_label.try_emplace(l, 0);
     finish_file(v.input, r);
@@ -184,6 +217,7 @@ class Stages {
   const std::vector<Sink*>& sinks_;
   int decode_side_;  // DecodeOptions::reduce_to for images: 0 decodes them at full size
   RunSummary summary_;
+  std::vector<Work> held_;  // frames of the current video waiting for its next detector frame
 };
 
 }  // namespace

@@ -109,6 +109,7 @@ PipelineOptions options(const fs::path& input, const fs::path& out, int threads)
   o.out_dir = out;
   o.threads = threads;
   o.labels = {"mask", "no_mask"};
+  o.video.stride = 1;  // every frame through the engine, unless a test says otherwise
   return o;
 }
 

@@ -77,6 +77,10 @@ void Tracker::add_detection(Track& t, Face& face, double time_ms) {
     smooth(t.vw, b.width, t.w);
     smooth(t.vh, b.height, t.h);
   }
+  if (t.detections > 0) {
+    t.px = t.cx, t.py = t.cy, t.pw = t.w, t.ph = t.h;
+    t.previous_detection_ms = t.last_detection_ms;
+  }
   t.cx = cx, t.cy = cy, t.w = b.width, t.h = b.height;
   t.last_detection_ms = t.last_ms = time_ms;
   ++t.detections, ++t.frames;
@@ -120,6 +124,7 @@ std::vector<int> Tracker::associate(const std::vector<Face>& faces, double time_
 void Tracker::update(std::vector<Face>& faces, double time_ms) {
   expire(time_ms);
   ++detector_frames_;
+  latest_ms_ = time_ms;
   const std::vector<int> track_of = associate(faces, time_ms);
   std::vector<bool> found(live_.size(), false);
   for (std::size_t j = 0; j < faces.size(); ++j) {
@@ -146,21 +151,55 @@ bool Tracker::shown(const Track& t, double time_ms) const {
   return t.missed <= allowed && time_ms - t.last_detection_ms <= options_.max_gap_s * 1000;
 }
 
+Face Tracker::face_of(Track& t, const cv::Rect& box, double time_ms) {
+  Face f;
+  f.box = box;
+  f.track = t.id;
+  f.scores = mean_scores(t);
+  std::tie(f.label, f.confidence) = rule_(f.scores);
+  ++t.frames;
+  t.last_ms = std::max(t.last_ms, time_ms);
+  return f;
+}
+
 std::vector<Face> Tracker::predict(double time_ms) {
   expire(time_ms);
   std::vector<Face> out;
   for (std::size_t i : live_) {
     Track& t = tracks_[i];
     if (!shown(t, time_ms)) continue;
-    Face f;
-    f.box = predicted_box(t, time_ms);
-    if (f.box.empty()) continue;  // moved out of the frame
-    f.track = t.id;
-    f.scores = mean_scores(t);
-    std::tie(f.label, f.confidence) = rule_(f.scores);
-    ++t.frames;
-    t.last_ms = time_ms;
-    out.push_back(std::move(f));
+    const cv::Rect box = predicted_box(t, time_ms);
+    if (box.empty()) continue;  // moved out of the frame
+    out.push_back(face_of(t, box, time_ms));
+  }
+  return out;
+}
+
+std::vector<Face> Tracker::interpolate(double time_ms) {
+  std::vector<Face> out;
+  for (std::size_t i : live_) {
+    Track& t = tracks_[i];
+    cv::Rect box;
+    if (t.last_detection_ms == latest_ms_) {
+      // Not on screen before its first detection; then on the line between its detections.
+      if (t.previous_detection_ms < 0 || time_ms < t.previous_detection_ms) continue;
+      const double span = t.last_detection_ms - t.previous_detection_ms;
+      const double a =
+          span > 0 ? std::clamp((time_ms - t.previous_detection_ms) / span, 0.0, 1.0) : 1.0;
+      const double cx = t.px + a * (t.cx - t.px), cy = t.py + a * (t.cy - t.py);
+      const double w = t.pw + a * (t.w - t.pw), h = t.ph + a * (t.h - t.ph);
+      box = round_box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
+      if (!options_.frame_size.empty()) box &= cv::Rect({0, 0}, options_.frame_size);
+    } else {
+      // Missed at the latest detector frame. Seen once, it was most likely a false detection,
+      // which hindsight now hides; else it is shown as predict() showed it before the miss.
+      if (t.detections < 2 || t.missed - 1 > options_.max_missed_shown ||
+          time_ms - t.last_detection_ms > options_.max_gap_s * 1000)
+        continue;
+      box = predicted_box(t, time_ms);
+    }
+    if (box.empty()) continue;
+    out.push_back(face_of(t, box, time_ms));
   }
   return out;
 }

@@ -21,7 +21,7 @@ namespace maskdetect {
 struct VideoState {
   InputFile input;
   FileResult result;
-  std::int64_t failed_frames = 0;
+  std::int64_t failed_frames = 0, detected_frames = 0;
   std::unique_ptr<Tracker> tracker;
   double last_ms = -1;  // time of the previous frame, for the seconds each label is on screen
 };

@@ -19,7 +19,8 @@
 namespace maskdetect {
 
 // What a user chooses about the analysis (CLI options of both `maskdetect` and `maskdetect eval`).
-inline constexpr int kVideoDetectSize = 480;
+inline constexpr int kVideoDetectSize = 400;
+inline constexpr double kVideoScaleFactor = 1.2;  // Haar's pyramid step on video frames, at least
 
 struct EngineOptions {
   DetectorOptions detector;

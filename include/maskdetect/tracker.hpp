@@ -73,6 +73,14 @@ class Tracker {
   // detector_score, since no detector saw it. Counts as a frame the track was on screen.
   std::vector<Face> predict(double time_ms);
 
+  // A frame the detector skipped, between the previous detector frame and the latest one, given
+  // after update() of the latest (a file can wait for it; a live source cannot, and uses
+  // predict()). A track found at the latest detector frame and before is drawn on the line
+  // between those two boxes; one found before but missed at the latest is extrapolated as by
+  // predict(); one first found at the latest is not on screen yet. Times must not decrease from
+  // one interpolate() call to the next.
+  std::vector<Face> interpolate(double time_ms);
+
   // Every track so far, ended or live, ordered by id. To measure flicker, compare the labels
   // update() gives a track with the rule applied to each frame's own `scores`.
   std::vector<TrackSummary> tracks() const;
@@ -88,6 +96,8 @@ class Tracker {
     double cx = 0, cy = 0, w = 0, h = 0;    // box of the latest detection
     double vx = 0, vy = 0, vw = 0, vh = 0;  // smoothed, pixels per ms
     double last_detection_ms = 0;
+    double px = 0, py = 0, pw = 0, ph = 0;    // box of the detection before the latest
+    double previous_detection_ms = -1;        // its time; -1: none
     double first_ms = 0, last_ms = 0;         // first and last frame reported on
     std::int64_t detections = 0, frames = 0;  // as in TrackSummary
     std::int64_t missed = 0;                  // detector frames since the latest detection
@@ -100,12 +110,14 @@ class Tracker {
   void expire(double time_ms);
   void add_detection(Track& t, Face& face, double time_ms);
   bool shown(const Track& t, double time_ms) const;
+  Face face_of(Track& t, const cv::Rect& box, double time_ms);
 
   TrackerOptions options_;
   LabelRule rule_;
   std::vector<Track> tracks_;      // every track, in id order (ids are index + 1)
   std::vector<std::size_t> live_;  // indices into tracks_ of the tracks not ended, ascending
   std::int64_t detector_frames_ = 0;
+  double latest_ms_ = -1;  // time of the latest update()
 };
 
 }  // namespace maskdetect
