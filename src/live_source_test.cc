@@ -16,7 +16,7 @@ TEST_CASE("stream URLs and cameras are live inputs, paths are not", "[live_sourc
     CHECK_FALSE(is_live_input(file));
 }
 
-TEST_CASE("camera:N opens /dev/videoN; URLs open as they are", "[live_source]") {
+TEST_CASE("camera:N opens /dev/videoN and URLs open as they are", "[live_source]") {
   CHECK(live_target("camera:2") == "/dev/video2");
   CHECK(live_target("/dev/video1") == "/dev/video1");
   CHECK(live_target("rtsp://h/s") == "rtsp://h/s");

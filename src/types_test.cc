@@ -20,7 +20,8 @@ TEST_CASE("kinds and statuses have the strings the report documents", "[types]")
   CHECK(std::string(to_string(FileStatus::Error)) == "error");
 }
 
-TEST_CASE("RunSummary counts files, faces, frames and labels", "[types]") {
+TEST_CASE("RunSummary counts files, faces of images, people of videos, frames and labels",
+          "[types]") {
   RunSummary s;
 
   FileResult image;
@@ -37,6 +38,7 @@ TEST_CASE("RunSummary counts files, faces, frames and labels", "[types]") {
   video.frames = 275;
   video.frames_with_faces = 200;
   video.faces_by_label = {{"mask", 0}, {"no_mask", 310}};
+  video.people_by_label = {{"mask", 0}, {"no_mask", 2}};
   s.add(video);
 
   FileResult bad;
@@ -48,10 +50,11 @@ TEST_CASE("RunSummary counts files, faces, frames and labels", "[types]") {
   CHECK(s.files == 4);
   CHECK(s.ok == 3);
   CHECK(s.failed == 1);
-  CHECK(s.faces == 313);
+  CHECK(s.faces == 3);
+  CHECK(s.people == 2);
   CHECK(s.frames == 275);
   CHECK(s.by_label.at("mask") == 1);
-  CHECK(s.by_label.at("no_mask") == 312);
+  CHECK(s.by_label.at("no_mask") == 4);  // two faces in the image, two people in the video
   CHECK(s.by_label.size() == 2);
 }
 
@@ -62,10 +65,11 @@ TEST_CASE("a failed video still counts the frames it processed", "[types]") {
   video.status = FileStatus::Error;
   video.frames = 3;
   video.faces_by_label = {{"mask", 2}};
+  video.people_by_label = {{"mask", 1}};
   s.add(video);
   CHECK(s.failed == 1);
   CHECK(s.ok == 0);
   CHECK(s.frames == 3);
-  CHECK(s.faces == 2);
-  CHECK(s.by_label.at("mask") == 2);
+  CHECK(s.people == 1);
+  CHECK(s.by_label.at("mask") == 1);
 }
