@@ -12,13 +12,14 @@ For each stride:
     frame's scores, as a tool without tracking would label it);
   - people: the run's people_by_label.
 
-usage: bench/video_tracking.py [--video FILE|masked-pan] [--strides 1,2,3,5] [--runs 3]
+usage: bench/video_tracking.py [--video FILE|masked-pan|crowd-pan] [--strides 1,2,3,5] [--runs 3]
                                [--annotate] [-- extra maskdetect options, e.g. --detector yunet]
 
 --video masked-pan is made once into bench/work/ with ffmpeg: the 10 photos of
 fixtures/masked, 2 s each at 1280x720 and 25 fps, the view panning slowly across each, with
 fresh sensor-like noise on every frame: masked faces that move, and whose frame-by-frame labels
-can waver as they do in real video (the fixture video's faces are all unmasked).
+can waver as they do in real video (the fixture video's faces are all unmasked). crowd-pan is
+made the same way from the 10 scenes-ilc2021 photos with the most faces (11 to 24 each, small).
 
 Any Python 3 runs it (it only starts the binary and reads its JSON).
 """
@@ -35,13 +36,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("MASKDETECT_SHARED_DIR", os.path.join(ROOT, "..", "shared"))
 
 
-def make_masked_pan():
-    clip = os.path.join(ROOT, "bench", "work", "masked-pan", "masked_pan.mp4")
+# The 10 photos of scenes-ilc2021 (among its first 400) with the most annotated faces (11-24).
+CROWDS = ["0fbef0427c74b5cbc7b9ffb04dad7959", "2e9fdfca4f990d7c09eb4afe237a7df2",
+          "17f8632bafa2f11d8543cb18e4497701", "2e271160206a2830b39cb7935dc3a650",
+          "15d171ade60f60d168590d554b0f6d5a", "2ecdb0759916301cd3bbe31556d37e5f",
+          "2d63fa217b4fbcdd62f5d6ffde0416f5", "13305be57caa751799fad5e92148678b",
+          "0b7a7b19ff5220e3172ce92ccb1c9382", "3b1e98c28443b862b67cf2ec89c8e3f0"]
+
+
+def pan_photos(name):
+    if name == "masked-pan":
+        folder = os.path.join(SHARED, "fixtures", "masked")
+        return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".jpg"))
+    folder = os.path.join(SHARED, "datasets", "scenes-ilc2021", "images")
+    names = {os.path.splitext(n)[0]: n for n in os.listdir(folder)}
+    return [os.path.join(folder, names[c]) for c in CROWDS]
+
+
+def make_pan(name):
+    clip = os.path.join(ROOT, "bench", "work", name, name + ".mp4")
     if os.path.exists(clip):
         return clip
     os.makedirs(os.path.dirname(clip), exist_ok=True)
-    folder = os.path.join(SHARED, "fixtures", "masked")
-    photos = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".jpg"))
+    photos = pan_photos(name)
     cmd = ["ffmpeg", "-v", "error", "-y"]
     for p in photos:
         cmd += ["-loop", "1", "-framerate", "25", "-t", "2", "-i", p]
@@ -144,8 +161,8 @@ def main():
     a = ap.parse_args()
     with open(a.model) as f:
         card = json.load(f)
-    if a.video == "masked-pan":
-        a.video = make_masked_pan()
+    if a.video in ("masked-pan", "crowd-pan"):
+        a.video = make_pan(a.video)
     strides = [int(s) for s in a.strides.split(",")]
     if 1 not in strides:
         strides = [1] + strides

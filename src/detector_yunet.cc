@@ -26,7 +26,6 @@ constexpr const char* kFix =
 // The side YuNet-n was exported and trained at: smaller images are enlarged to it, so their
 // small faces reach sizes the network finds (on scenes-ilc2021 val at 1/3 scale, masked faces
 // found rose from 52.9 % to 72.3 % and no_mask F1 from 0.813 to 0.838).
-constexpr int kInputSide = 640;
 constexpr float kNmsIou = 0.3F;  // cv::FaceDetectorYN's default
 constexpr std::array<int, 3> kStrides{8, 16, 32};
 // The multi-stride outputs that tell the layout apart; decode() reads the first nine (the
@@ -118,7 +117,7 @@ class StridedYunet final : public ScaledDetector {
   std::vector<Detection> detect_scaled(const cv::Mat& bgr, int min_face) override {
     // The network is fully convolutional: OpenCV runs it at any size that is a multiple of its
     // coarsest stride, so the whole image goes through at once, without tiles or seams.
-    const Letterbox lb = letterbox(bgr.size(), kInputSide, kStrides.back());
+    const Letterbox lb = letterbox(bgr.size(), options_.yunet_min_side, kStrides.back());
     if (lb.scale == 1.0) {
       scaled_ = bgr;
     } else {

@@ -69,6 +69,9 @@ EngineConfig EngineConfig::resolve(const EngineOptions& o) {
     // than the whole rest of the frame, as would a fine pyramid (README, "Video").
     v.haar_upscale = 0;
     v.scale_factor = std::max(v.scale_factor, kVideoScaleFactor);
+    // YuNet finds a video's faces at the video size itself; enlarging the frame back to its
+    // 640 px training size would undo the saving.
+    v.yunet_min_side = 0;
   }
   c.threshold = o.threshold;
   c.face_threshold = o.face_threshold.value_or(c.card.face_threshold(c.detector.engine));

@@ -141,7 +141,7 @@ bool InputSource::read_frame(Work& w) {
   w.type = Work::Type::Frame;
   w.record.index = index_;
   w.record.time_ms = time_ms;
-  w.detect = index_ % std::max(1, vo.stride) == 0;
+  w.detect = index_ % std::max(1, vo.stride) == 0;  // run.cc resolves stride 0
   ++index_;
   return true;
 }

@@ -140,8 +140,9 @@ void add_video_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
   app.add_option("--vid-stride", v.stride,
                  "Videos: run the detector on every Nth frame; the frames between get the faces' "
                  "tracks, moved as they move (every frame is still annotated and recorded). 1 = "
-                 "detect on every frame (slowest)")
-      ->capture_default_str()
+                 "detect on every frame (slowest) [default: " +
+                     std::to_string(maskdetect::default_stride("haar")) + " for haar, " +
+                     std::to_string(maskdetect::default_stride("yunet")) + " for yunet]")
       ->type_name("N")
       ->check(CLI::Range(1, 100));
   add_time_option(app, "--start", v.start_s,

@@ -154,6 +154,7 @@ RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::os
   p.reduce_to = config->detector.detect_size;
   p.labels = config->card.face_labels();
   p.video.label_rule = track_label_rule(config);
+  if (p.video.stride <= 0) p.video.stride = default_stride(config->detector.engine);
   std::atomic<bool> stop{false};
   p.stop = &stop;
   RunOutcome outcome;
@@ -172,6 +173,8 @@ RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::os
           : exit_status_for(outcome.summary, o.fail_on, failing_labels(config->card, o.fail_on));
   return outcome;
 }
+
+int default_stride(const std::string& detector) { return detector == "yunet" ? 4 : 3; }
 
 std::vector<std::string> failing_labels(const ModelCard& card, const FailOn& fail_on) {
   std::vector<std::string> labels{card.unmasked_label};

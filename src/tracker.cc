@@ -86,8 +86,27 @@ void Tracker::add_detection(Track& t, Face& face, double time_ms) {
   ++t.detections, ++t.frames;
   t.missed = 0;
   for (const auto& [label, p] : face.scores) t.score_sums[label] += p;
+  relabel(t);
   face.track = t.id;
-  std::tie(face.label, face.confidence) = rule_(mean_scores(t));
+  face.label = t.label;
+  face.confidence = t.confidence;
+}
+
+void Tracker::relabel(Track& t) {
+  const std::map<std::string, float> mean = mean_scores(t);
+  auto [label, confidence] = rule_(mean);
+  if (!t.label.empty() && label != t.label && confidence < options_.switch_confidence) {
+    // Kept: its confidence is its share of the two labels' mean scores.
+    const auto score = [&](const std::string& l) {
+      const auto it = mean.find(l);
+      return it == mean.end() ? 0.F : it->second;
+    };
+    const float kept = score(t.label), other = score(label);
+    t.confidence = kept + other > 0 ? kept / (kept + other) : 0.F;
+    return;
+  }
+  t.label = std::move(label);
+  t.confidence = confidence;
 }
 
 std::vector<int> Tracker::associate(const std::vector<Face>& faces, double time_ms) const {
@@ -156,7 +175,8 @@ Face Tracker::face_of(Track& t, const cv::Rect& box, double time_ms) {
   f.box = box;
   f.track = t.id;
   f.scores = mean_scores(t);
-  std::tie(f.label, f.confidence) = rule_(f.scores);
+  f.label = t.label;
+  f.confidence = t.confidence;
   ++t.frames;
   t.last_ms = std::max(t.last_ms, time_ms);
   return f;

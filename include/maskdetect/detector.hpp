@@ -39,6 +39,9 @@ struct DetectorOptions {
   // YuNet. 0.8 with the card's YuNet face_threshold gave the best no_mask F1 on the validation
   // part of scenes-ilc2021 (scores 0.6-0.85 x face thresholds 0.6-0.9; README, "Measuring").
   float score_threshold = 0.8F;
+  // YuNet: images whose longest side is below this are enlarged to it first (the network was
+  // trained on 640 px inputs, and small photos' small faces need the pixels); 0: never.
+  int yunet_min_side = 640;
   // Longest side the detector sees; larger images are scaled down (0: never). 896 is the smallest
   // size measured on highres-ilc2021 (800, 896, 1024, 1280, 1600) whose face recall and no_mask
   // F1 are at least the full-resolution reference pipeline's (README, "Speed").

@@ -16,14 +16,10 @@
 
 namespace maskdetect {
 
-inline constexpr int kVideoStride = 3;
-
 struct VideoOptions {
   // The detector runs on every stride-th frame; the frames between get the faces' tracks,
-  // moved as they move (1: detect on every frame). 3: on the fixture video the faces of 95.7 %
-  // of the detect-every-frame faces are still there (IoU >= 0.5) at 2.1x the speed; 4 keeps
-  // 91.9 % (bench/video_tracking.py; README, "Video").
-  int stride = kVideoStride;
+  // moved as they move (1: detect on every frame; 0: default_stride of the detector).
+  int stride = 0;
   // The part of each video to process, in seconds of the video; end 0: to the end.
   double start_s = 0, end_s = 0;
   // Stop each video or live source after this many seconds of it or frames (0: no limit).

@@ -44,6 +44,12 @@ struct TrackerOptions {
   // Weight of the newest velocity measurement: detector boxes jitter by a few pixels, which over
   // one frame's time is a large speed; averaging keeps predictions from jumping with it.
   double velocity_smoothing = 0.5;
+  // A track's label on screen changes only when the label its mean scores now give is at least
+  // this sure (its confidence from the rule): a mean hovering near the decision threshold would
+  // otherwise flip the label back and forth. The final label (tracks()) is the rule's on all
+  // detections, without this margin. On a panned video of crowds, 0.65 cut label changes along
+  // YuNet's tracks from 32 to 4 (bench/video_tracking.py --video crowd-pan --strides 1).
+  double switch_confidence = 0.65;
   // The frame; when not empty, predicted boxes are clipped to it and a track predicted wholly
   // outside it is not shown.
   cv::Size frame_size;
@@ -102,6 +108,8 @@ class Tracker {
     std::int64_t detections = 0, frames = 0;  // as in TrackSummary
     std::int64_t missed = 0;                  // detector frames since the latest detection
     std::map<std::string, double> score_sums;
+    std::string label;  // on screen (see TrackerOptions::switch_confidence)
+    float confidence = 0.F;
   };
 
   cv::Rect predicted_box(const Track& t, double time_ms) const;
@@ -111,6 +119,7 @@ class Tracker {
   void add_detection(Track& t, Face& face, double time_ms);
   bool shown(const Track& t, double time_ms) const;
   Face face_of(Track& t, const cv::Rect& box, double time_ms);
+  void relabel(Track& t);
 
   TrackerOptions options_;
   LabelRule rule_;
