@@ -434,13 +434,22 @@ TEST_CASE("a missing or corrupt model or cascade is one line and exit 2", "[e2e]
 TEST_CASE("the --help text explains every option with its default, and --version", "[e2e][cli]") {
   const auto h = maskdetect_run("--help");
   CHECK(h.status == 0);
-  for (const char* opt :
-       {"--input",        "--out",           "--jsonl",          "--threshold",
-        "--scale-factor", "--min-neighbors", "--min-face",       "--model",
-        "--cascade",      "--threads",       "--save-crops",     "--no-annotate",
-        "--quiet",        "--verbose",       "--version",        "--fail-on",
-        "--max-pixels",   "--haar-upscale",  "--detector-model", "yunet_n_640_640.onnx",
-        "Exit status"}) {
+  for (const char* opt : {"--input",          "--out",
+                          "--jsonl",          "--threshold",
+                          "--scale-factor",   "--min-neighbors",
+                          "--min-face",       "--model",
+                          "--cascade",        "--threads",
+                          "--save-crops",     "--no-annotate",
+                          "--quiet",          "--verbose",
+                          "--version",        "--fail-on",
+                          "--max-pixels",     "--haar-upscale",
+                          "--detector-model", "yunet_n_640_640.onnx",
+                          "--vid-stride",     "--video-detect-size",
+                          "--start",          "--end",
+                          "--duration",       "--max-frames",
+                          "--no-audio",       "--show",
+                          "camera:0",         "rtsp://",
+                          "Exit status"}) {
     INFO(opt);
     CHECK_THAT(h.out, Catch::Contains(opt));
   }
