@@ -23,9 +23,6 @@ constexpr const char* kFix =
     "pass --detector-model PATH to a YuNet ONNX (the shipped models/yunet_n_640_640.onnx, or "
     "face_detection_yunet_2022mar.onnx / 2023mar.onnx from the OpenCV model zoo), or set "
     "MASKDETECT_YUNET_MODEL";
-// The side YuNet-n was exported and trained at: smaller images are enlarged to it, so their
-// small faces reach sizes the network finds (on scenes-ilc2021 val at 1/3 scale, masked faces
-// found rose from 52.9 % to 72.3 % and no_mask F1 from 0.813 to 0.838).
 constexpr float kNmsIou = 0.3F;  // cv::FaceDetectorYN's default
 constexpr std::array<int, 3> kStrides{8, 16, 32};
 // The multi-stride outputs that tell the layout apart; decode() reads the first nine (the

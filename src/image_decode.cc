@@ -56,11 +56,26 @@ int jpeg_reduction(cv::Size size, int reduce_to) {
   return f;
 }
 
-std::string read_regular_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
-  // O_NONBLOCK: a path swapped for a FIFO after it was listed must not block the worker in
-  // open(); fstat on the opened descriptor then judges the file actually read.
+int open_regular_file(const std::filesystem::path& path) {
+  // O_NONBLOCK: a path swapped for a FIFO after it was listed must not block in open(); fstat on
+  // the opened descriptor then judges the file actually read.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw InputError(std::string("cannot read file: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw InputError(std::string("cannot read file: ") + std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw InputError("not a regular file (a pipe, socket or device)");
+  }
+  return fd;
+}
+
+std::string read_regular_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  const int fd = open_regular_file(path);
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
@@ -68,7 +83,6 @@ std::string read_regular_file(const std::filesystem::path& path, std::uint64_t m
   struct stat st {};
   if (::fstat(fd, &st) != 0)
     throw InputError(std::string("cannot read file: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw InputError("not a regular file (a pipe, socket or device)");
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size > max_bytes)
     throw InputError("file is " + std::to_string(size) + " bytes, more than an image of " +

@@ -34,14 +34,6 @@ std::int64_t expected_frames(const FrameSource& v, const VideoOptions& o) {
   return o.max_frames > 0 ? std::min(n, o.max_frames) : n;
 }
 
-// Without the model card's rule (tests), a track takes its most likely label.
-std::pair<std::string, float> top_score(const std::map<std::string, float>& mean) {
-  std::pair<std::string, float> best{"", 0.F};
-  for (const auto& [label, p] : mean)
-    if (best.first.empty() || p > best.second) best = {label, p};
-  return best;
-}
-
 }  // namespace
 
 InputSource::InputSource(const PipelineOptions& options, std::istream& stdin_list)
@@ -109,7 +101,7 @@ Work InputSource::start_video(InputFile input, FileKind kind, const std::string&
   state_ = std::make_shared<VideoState>();
   TrackerOptions track = vo.tracker;
   track.frame_size = video_->size();
-  state_->tracker = std::make_unique<Tracker>(track, vo.label_rule ? vo.label_rule : top_score);
+  state_->tracker = std::make_unique<Tracker>(track, vo.label_rule);
   FileResult& r = state_->result;
   r.path = input.display;
   r.kind = kind;
@@ -121,7 +113,6 @@ Work InputSource::start_video(InputFile input, FileKind kind, const std::string&
   r.frames_expected = expected_frames(*video_, vo);
   state_->input = std::move(input);
   index_ = 0;
-  read_ = 0;
   return next_frame();
 }
 
@@ -133,7 +124,6 @@ bool InputSource::read_frame(Work& w) {
   double time_ms = 0;
   for (;;) {
     if (cancelled() || !video_->read(w.pixels, time_ms)) return false;
-    ++read_;
     if (time_ms >= vo.start_s * 1000) break;
   }
   if (vo.end_s > 0 && time_ms >= vo.end_s * 1000) return false;

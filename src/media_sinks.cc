@@ -129,7 +129,6 @@ void AnnotatedVideoSink::open(const InputFile& input, FileResult& r, const cv::M
   o.size = bgr.size();
   o.fps = r.fps > 0 ? r.fps : 25.0;
   if (audio_ && !r.live) o.audio_from = input.path;
-  frame_ms_ = 1000 / o.fps;
   o.start_s = start_s_;
   o.end_s = end_s_;
   try {
@@ -169,7 +168,7 @@ void AnnotatedVideoSink::file(const InputFile&, FileResult& r) {
       if (whole)
         writer_->close();
       else
-        writer_->close(last_ms_ + frame_ms_);
+        writer_->close(last_ms_ + 1000 / (r.fps > 0 ? r.fps : 25.0));  // the last frame's end
       writer_.reset();
       r.output = current_.string();
     } catch (const std::exception& e) {

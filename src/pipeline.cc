@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
-#include <set>
 #include <string>
 
 #include "maskdetect/image_decode.hpp"
@@ -148,9 +147,12 @@ class Stages {
     const double fps = v.result.fps > 0 ? v.result.fps : 25.0;
     const double dt = v.last_ms >= 0 && t > v.last_ms ? (t - v.last_ms) / 1000 : 1 / fps;
     v.last_ms = t;
-    std::set<std::string> on_screen;
-    for (const Face& f : frame.faces) on_screen.insert(f.label);
-    for (const auto& label : on_screen) v.result.seconds_by_label[label] += dt;
+    const auto& faces = frame.faces;
+    for (auto f = faces.begin(); f != faces.end(); ++f) {
+      // Once per label on screen, however many faces have it.
+      const auto same = [&](const Face& g) { return g.label == f->label; };
+      if (std::none_of(faces.begin(), f, same)) v.result.seconds_by_label[f->label] += dt;
+    }
   }
 
   void end_video(Work& w) {
@@ -158,7 +160,9 @@ class Stages {
     FileResult& r = v.result;
     flush_held(v);
     r.tracks = v.tracker->tracks();
+    // Every model label is listed, at 0 when no face had it.
     for (const auto& l : o_.labels) {
+      r.faces_by_label.try_emplace(l, 0);
       r.people_by_label.try_emplace(l, 0);
       r.seconds_by_label.try_emplace(l, 0.0);
     }
@@ -194,7 +198,6 @@ class Stages {
       r.error = "every frame failed to process (" + std::to_string(v.failed_frames) +
                 (v.detected_frames == r.frames ? "" : " detector") + " frames)";
     }
-    for (const auto& l : o_.labels) r.faces_by_label.try_emplace(l, 0);
     finish_file(v.input, r);
   }
 

@@ -5,9 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <iomanip>
 #include <set>
@@ -43,16 +41,20 @@ ojson timing_json(const StageTimes& t) {
           {"write", round_to(t.write, 0.01)}};
 }
 
+ojson scores_json(const std::map<std::string, float>& scores) {
+  ojson out = ojson::object();
+  for (const auto& [label, p] : scores) out[label] = shortest(p);
+  return out;
+}
+
 ojson face_json(const Face& face) {
-  ojson scores = ojson::object();
-  for (const auto& [label, p] : face.scores) scores[label] = shortest(p);
   ojson j = {
       {"box",
        {{"x", face.box.x}, {"y", face.box.y}, {"w", face.box.width}, {"h", face.box.height}}},
       {"detector_score", face.detector_score ? ojson(shortest(*face.detector_score)) : ojson()},
       {"label", face.label},
       {"confidence", shortest(face.confidence)},
-      {"scores", std::move(scores)}};
+      {"scores", scores_json(face.scores)}};
   if (face.track >= 0) j["track"] = face.track;
   return j;
 }
@@ -66,14 +68,12 @@ ojson faces_json(const std::vector<Face>& faces) {
 ojson tracks_json(const std::vector<TrackSummary>& tracks) {
   ojson arr = ojson::array();
   for (const TrackSummary& t : tracks) {
-    ojson scores = ojson::object();
-    for (const auto& [label, p] : t.scores) scores[label] = shortest(p);
     arr.push_back({{"id", t.id},
                    {"first_s", round_to(t.first_s, 0.001)},
                    {"last_s", round_to(t.last_s, 0.001)},
                    {"label", t.label},
                    {"confidence", shortest(t.confidence)},
-                   {"scores", std::move(scores)},
+                   {"scores", scores_json(t.scores)},
                    {"frames", t.frames},
                    {"detections", t.detections},
                    {"person", t.person}});

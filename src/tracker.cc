@@ -29,10 +29,18 @@ cv::Rect grown(const cv::Rect& box, double f) {
   return round_box(cx - hw, cy - hh, cx + hw, cy + hh);
 }
 
+// The rule without a model card: the most likely label.
+std::pair<std::string, float> most_likely(const std::map<std::string, float>& scores) {
+  std::pair<std::string, float> best{"", -1.F};
+  for (const auto& [label, p] : scores)
+    if (p > best.second) best = {label, p};
+  return best;
+}
+
 }  // namespace
 
 Tracker::Tracker(TrackerOptions options, LabelRule rule)
-    : options_(std::move(options)), rule_(std::move(rule)) {}
+    : options_(std::move(options)), rule_(rule ? std::move(rule) : most_likely) {}
 
 cv::Rect Tracker::predicted_box(const Track& t, double time_ms) const {
   // Extrapolating past the survival time would only serve a track about to end.

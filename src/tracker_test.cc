@@ -10,13 +10,6 @@ using namespace maskdetect;
 namespace {
 
 // The most likely label, as a model card without thresholds would decide.
-std::pair<std::string, float> most_likely(const std::map<std::string, float>& scores) {
-  std::pair<std::string, float> best{"", -1.F};
-  for (const auto& [label, p] : scores)
-    if (p > best.second) best = {label, p};
-  return best;
-}
-
 Face detected(cv::Rect box, float mask = 0.9F) {
   Face f;
   f.box = box;
@@ -27,7 +20,8 @@ Face detected(cv::Rect box, float mask = 0.9F) {
   return f;
 }
 
-Tracker make_tracker(TrackerOptions options = {}) { return Tracker(options, most_likely); }
+// No rule: the tracker's own, the most likely label.
+Tracker make_tracker(TrackerOptions options = {}) { return Tracker(options, {}); }
 
 double at_fps(int frame, double fps) { return frame * 1000.0 / fps; }
 

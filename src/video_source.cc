@@ -1,12 +1,8 @@
 #include "maskdetect/video_source.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -75,13 +71,7 @@ cv::Size claimed_size(const std::string& url) {
 
 VideoSource::VideoSource(const std::filesystem::path& path, std::uint64_t max_pixels)
     : max_pixels_(max_pixels) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd_ < 0) throw InputError(std::string("cannot read file: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd_);
-    throw InputError("not a regular file (a pipe, socket or device)");
-  }
+  fd_ = open_regular_file(path);
   // FFmpeg opens the descriptor checked above, not whatever the path names by then.
   const std::string url = "/proc/self/fd/" + std::to_string(fd_);
   try {

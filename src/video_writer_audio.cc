@@ -1,16 +1,14 @@
 #include "video_writer_audio.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
 }
+
+#include "maskdetect/image_decode.hpp"
 
 namespace fs = std::filesystem;
 
@@ -46,19 +44,14 @@ void check(int rc, const std::string& what) {
   if (rc < 0) throw std::runtime_error(what + ": " + av_error(rc));
 }
 
-// Opens a regular file for demuxing. Like VideoSource, FFmpeg gets the descriptor checked here:
-// a path swapped for a FIFO would block avformat_open_input for ever.
+// Opens a regular file for demuxing. Like VideoSource, FFmpeg gets the descriptor checked by
+// open_regular_file: a path swapped for a FIFO would block avformat_open_input for ever.
 InputPtr open_source(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) throw std::runtime_error(std::string("cannot read it: ") + std::strerror(errno));
-  struct stat st {};
+  const int fd = open_regular_file(path);
   AVFormatContext* ctx = nullptr;
-  int rc = -1;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-    rc = avformat_open_input(&ctx, ("/proc/self/fd/" + std::to_string(fd)).c_str(), nullptr,
-                             nullptr);
+  const int rc =
+      avformat_open_input(&ctx, ("/proc/self/fd/" + std::to_string(fd)).c_str(), nullptr, nullptr);
   ::close(fd);  // FFmpeg opened a descriptor of its own
-  if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file");
   check(rc, "cannot open it");
   InputPtr in(ctx);
   check(avformat_find_stream_info(ctx, nullptr), "cannot read its streams");

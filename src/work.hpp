@@ -66,7 +66,6 @@ class InputSource {
   std::unique_ptr<FrameSource> video_;
   std::shared_ptr<VideoState> state_;
   std::int64_t index_ = 0;  // frames of the current video handed on
-  std::int64_t read_ = 0;   // frames of the current video read, those before --start included
   bool interrupted_ = false;
 };
 

@@ -18,10 +18,10 @@
 
 namespace maskdetect {
 
-// What a user chooses about the analysis (CLI options of both `maskdetect` and `maskdetect eval`).
 inline constexpr int kVideoDetectSize = 400;
 inline constexpr double kVideoScaleFactor = 1.2;  // Haar's pyramid step on video frames, at least
 
+// What a user chooses about the analysis (CLI options of both `maskdetect` and `maskdetect eval`).
 struct EngineOptions {
   DetectorOptions detector;
   std::filesystem::path model;          // .onnx or its .json card; empty: find_default_model

@@ -37,8 +37,13 @@ struct DecodedImage {
 // The largest of 1, 2, 4, 8 that keeps the longest side of `size` at or above `reduce_to`.
 int jpeg_reduction(cv::Size size, int reduce_to);
 
-// The whole of a regular file, read through one descriptor opened without blocking: a FIFO or
-// device (even one swapped in for a file after it was listed) is refused, never waited on.
+// A descriptor of `path` opened without blocking, once fstat on it has shown a regular file: a
+// FIFO or device (even one swapped in for a file after it was listed) is refused, never waited
+// on. Whoever reads the file then reads this descriptor (FFmpeg through /proc/self/fd/N), not
+// whatever the path names by then. The caller closes it. Throws InputError.
+int open_regular_file(const std::filesystem::path& path);
+
+// The whole of a regular file, read through open_regular_file's descriptor.
 // Throws InputError (unreadable, not a regular file, more than max_bytes).
 std::string read_regular_file(const std::filesystem::path& path, std::uint64_t max_bytes);
 

@@ -72,8 +72,8 @@ class AnnotatedVideoSink : public Sink {
   bool audio_;
   double start_s_, end_s_;
   std::unique_ptr<VideoWriter> writer_;
-  std::filesystem::path current_;       // the video being written
-  double last_ms_ = 0, frame_ms_ = 40;  // the last frame written and how long a frame lasts
+  std::filesystem::path current_;  // the video being written
+  double last_ms_ = 0;             // time of the last frame written
 };
 
 // <video>.frames.jsonl beside the annotated video: one record per frame.

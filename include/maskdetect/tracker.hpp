@@ -56,7 +56,8 @@ struct TrackerOptions {
 };
 
 // The caller's label decision (the model card's rule) applied to a track's mean scores:
-// returns the label and its confidence. The tracker knows no label names.
+// returns the label and its confidence. The tracker knows no label names; without a rule (an
+// empty function) a track takes its most likely label.
 using LabelRule =
     std::function<std::pair<std::string, float>(const std::map<std::string, float>& mean_scores)>;
 

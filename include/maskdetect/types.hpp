@@ -87,9 +87,9 @@ struct FileResult {
 };
 
 struct RunSummary {
-  // Faces of images plus people of videos: a person on screen for a minute counts once.
+  // faces: of images; people: tracks of videos (a person on screen for a minute counts once).
   std::int64_t files = 0, ok = 0, failed = 0, faces = 0, frames = 0, people = 0;
-  std::map<std::string, std::int64_t> by_label;
+  std::map<std::string, std::int64_t> by_label;  // image faces plus video people
   double seconds = 0;
   bool interrupted = false;
   void add(const FileResult& r);
