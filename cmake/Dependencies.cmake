@@ -13,3 +13,5 @@ pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET libavformat libavcodec libavuti
 # libxcb1-dev: --show checks that a display can be opened before any work starts (OpenCV's Qt
 # window aborts the process when it cannot).
 pkg_check_modules(XCB REQUIRED IMPORTED_TARGET xcb)
+# libcpp-httplib-dev: the HTTP server of `maskdetect serve`.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

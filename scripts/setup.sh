@@ -35,9 +35,14 @@ packages=(
   python3 python3-jsonschema       # the end-to-end tests validate report.json against its schema
   ffmpeg                           # ffprobe, used by tests to inspect written videos
   xvfb                             # a display for the --show test
+  libcpp-httplib-dev               # maskdetect serve: the HTTP server
+  chromium fonts-dejavu-core       # the browser tests of report.html and maskdetect serve
   time                             # /usr/bin/time -f %M: peak memory in the hostile-input tests
   clang libfuzzer-14-dev libclang-rt-14-dev  # the fuzz targets and their CI smoke run
 )
+# Node.js runs puppeteer-core (tests/browser), which drives that Chromium. A machine that already
+# has node and npm (NodeSource's nodejs bundles npm) keeps them: Debian's npm would conflict.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 if [ "$with_training" = 1 ]; then
   packages+=(python3-torch python3-torchvision python3-onnx python3-opencv python3-numpy)
 fi
@@ -51,8 +56,16 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup.sh: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  echo "setup.sh: installing ${missing[*]}"
+  if [ "$update" = 1 ]; then $sudo apt-get update -q; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "setup.sh: installing ${missing[*]}"
-if [ "$update" = 1 ]; then $sudo apt-get update -q; fi
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# The browser tests' one npm package, at the version package-lock.json pins. puppeteer-core
+# never downloads a browser: the tests point it at Debian's /usr/bin/chromium.
+browser="$(dirname "$0")/../tests/browser"
+if ! cmp -s "$browser/package-lock.json" "$browser/node_modules/.installed-lock.json"; then
+  npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error
+  cp "$browser/package-lock.json" "$browser/node_modules/.installed-lock.json"
+fi

@@ -108,7 +108,8 @@ void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
 struct RunFlags {
   std::string model;
   std::vector<std::string> fail_on;
-  bool no_annotate = false, progress = false, no_progress = false, no_audio = false;
+  bool no_annotate = false, no_html = false, progress = false, no_progress = false,
+       no_audio = false;
 };
 
 // An option that takes a time (seconds or [hh:]mm:ss) into `seconds`.
@@ -202,6 +203,9 @@ void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
                  "many pixels; 0 = the original size. Boxes in the reports stay in original pixels")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  app.add_flag("--no-html", f.no_html,
+               "Do not write report.html (a page of the run: summary, gallery, people in "
+               "videos, failures) and its thumbnails in OUT/report_files/");
   app.add_flag("--save-crops", o.save_crops,
                "Also save each face crop under OUT/crops/, named by label");
   app.add_option(
@@ -289,6 +293,7 @@ int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
     return 2;
   }
   o.annotate = !f.no_annotate;
+  o.html = !f.no_html;
   o.audio = !f.no_audio;
   const maskdetect::VideoOptions& v = o.pipeline.video;
   if (v.end_s > 0 && v.end_s <= v.start_s) {

@@ -17,6 +17,7 @@
 #include "maskdetect/live_source.hpp"
 #include "maskdetect/media_sinks.hpp"
 #include "maskdetect/report.hpp"
+#include "maskdetect/report_html.hpp"
 #include "maskdetect/show_window.hpp"
 
 namespace fs = std::filesystem;
@@ -69,6 +70,8 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::
   // First: it copies the pixels before any other sink draws on them or shrinks them.
   if (o.show) s.owned.push_back(std::make_unique<ShowWindow>("maskdetect", config.card));
   if (o.save_crops) s.owned.push_back(std::make_unique<CropSink>(out, config.card));
+  // Before the annotators too: it draws its own boxes on a thumbnail of the clean pixels.
+  if (o.html) s.owned.push_back(std::make_unique<ReportThumbnails>(out, config.card));
   if (o.annotate) {
     s.owned.push_back(std::make_unique<AnnotatedImageSink>(out, config.card, o.annotate_size));
     const VideoOptions& v = o.pipeline.video;
@@ -78,6 +81,8 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::
   s.owned.push_back(std::make_unique<FrameRecordSink>(out));
   s.owned.push_back(std::make_unique<JsonReport>(out / "report.json", run_info(o, config)));
   s.owned.push_back(std::make_unique<CsvReport>(out / "report.csv"));
+  if (o.html)
+    s.owned.push_back(std::make_unique<HtmlReport>(out, config.card, run_info(o, config)));
   if (o.jsonl == "-") {
     s.owned.push_back(std::make_unique<JsonlWriter>(data_out));
   } else if (!o.jsonl.empty()) {

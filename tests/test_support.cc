@@ -168,6 +168,15 @@ nlohmann::json read_report(const fs::path& out) {
   return nlohmann::json::parse(read_text(p));
 }
 
+nlohmann::json read_html_report_data(const std::filesystem::path& html) {
+  const std::string text = read_text(html);
+  const std::string open = "<script id=\"report-data\" type=\"application/json\">";
+  const auto from = text.find(open);
+  if (from == std::string::npos) throw std::runtime_error(html.string() + " holds no report data");
+  const auto to = text.find("</script>", from);
+  return nlohmann::json::parse(text.substr(from + open.size(), to - from - open.size()));
+}
+
 const nlohmann::json& report_entry(const nlohmann::json& report, const std::string& file_name) {
   for (const auto& f : report.at("files"))
     if (fs::path(f.at("path").get<std::string>()).filename() == file_name) return f;

@@ -85,6 +85,8 @@ CommandResult run_maskdetect(const std::string& args);
 CommandResult run_maskdetect_measured(const std::string& args);
 // <out>/report.json parsed (throws when absent or not JSON).
 nlohmann::json read_report(const std::filesystem::path& out);
+// The data a report.html page carries (its <script id="report-data"> element), parsed.
+nlohmann::json read_html_report_data(const std::filesystem::path& html);
 // The report's entry for a file name; FAILs the test when there is none.
 const nlohmann::json& report_entry(const nlohmann::json& report, const std::string& file_name);
 // Validates <out>/report.json against docs/report.schema.json with python3-jsonschema; returns

@@ -22,6 +22,7 @@ struct RunOptions {
   PipelineOptions pipeline;  // reduce_to and labels are filled in from the engine
   EngineOptions engine;
   bool annotate = true, save_crops = false;
+  bool html = true;  // report.html and its thumbnails
   // Longest side of annotated images (0: the original size). Larger photos are then decoded
   // reduced where the format allows. Not the default: on highres-ilc2021 with YuNet, 1920 px ran
   // no faster (7.75 against 8.77 photos/s) because shrinking by a non-integer factor costs what
