@@ -109,11 +109,15 @@ DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& sn
     throw InputError("not an image or video (unrecognised content)");
   }
   // The bytes are read once and judged again: the file may have changed since it was sniffed.
-  // A compressed image is at most a few bytes per pixel, with room for huge metadata.
-  const std::string bytes = read_regular_file(path, options.max_pixels * 8 + (64U << 20));
+  const std::string bytes = read_regular_file(path, max_image_bytes(options));
   const MediaInfo info = sniff_media_bytes(bytes, true);
   if (info.kind != FileKind::Image)
     throw InputError(info.reason.empty() ? "no longer an image (the file changed)" : info.reason);
+  return decode_image_bytes(bytes, info, options);
+}
+
+DecodedImage decode_image_bytes(const std::string& bytes, const MediaInfo& info,
+                                const DecodeOptions& options) {
   const auto w = static_cast<std::uint64_t>(info.width),
              h = static_cast<std::uint64_t>(info.height);
   // The header is all we trust before decoding: a 100 KB PNG can ask for gigabytes.

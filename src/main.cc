@@ -19,6 +19,7 @@
 #include "maskdetect/eval.hpp"
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/run.hpp"
+#include "maskdetect/serve.hpp"
 #include "maskdetect/time_spec.hpp"
 
 namespace {
@@ -274,6 +275,77 @@ CLI::App* add_eval_command(CLI::App& app, maskdetect::EvalOptions& e, EvalFlags&
   return eval;
 }
 
+struct ServeFlags {
+  std::string model;
+  double max_upload_mb = 20, max_video_mb = 200;
+};
+
+CLI::App* add_serve_command(CLI::App& app, maskdetect::ServeOptions& s, ServeFlags& f) {
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Run a local web app: upload photos or a video, or turn on the browser's camera, and see "
+      "each face boxed and labelled, with the same analysis as the command line; and a JSON API "
+      "(POST /api/detect) for other programs, see docs/serve.md. Ctrl-C stops it");
+  serve
+      ->add_option("--host", s.host,
+                   "Address to listen on; the default answers this machine only. Anyone who "
+                   "can reach the address can use the server")
+      ->capture_default_str();
+  serve->add_option("--port", s.port, "Port to listen on; 0 = any free port (printed)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--max-upload-mb", f.max_upload_mb, "Largest photo accepted, in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 4096.0));
+  serve->add_option("--max-video-mb", f.max_video_mb, "Largest video accepted, in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 16384.0));
+  serve
+      ->add_option("--max-requests", s.max_requests,
+                   "Requests handled at once; further connections wait their turn")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  serve
+      ->add_option("--threads", s.run.pipeline.threads,
+                   "Photos analysed at once (one engine each), and a video's workers; 0 = one "
+                   "per core")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  serve
+      ->add_option("--max-pixels", s.run.pipeline.max_pixels,
+                   "Refuse photos and videos whose frames have more pixels than this, from "
+                   "their headers")
+      ->capture_default_str()
+      ->check(CLI::Range(static_cast<std::uint64_t>(1), static_cast<std::uint64_t>(1) << 40));
+  serve->add_option("--model", f.model, "Classifier ONNX file [default: the installed model]")
+      ->type_name("PATH");
+  serve->add_option("--threshold", s.run.engine.threshold, "A face is mask when P(mask) >= this")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  add_face_threshold_option(*serve, s.run.engine.face_threshold);
+  add_detector_options(*serve, s.run.engine.detector);
+  serve->add_flag("-v,--verbose", s.verbose, "Print a line per request");
+  return serve;
+}
+
+int serve_command(maskdetect::ServeOptions& s, const ServeFlags& f) {
+  s.run.engine.model = f.model;
+  s.max_upload_bytes = static_cast<std::uint64_t>(f.max_upload_mb * (1 << 20));
+  s.max_video_bytes = static_cast<std::uint64_t>(f.max_video_mb * (1 << 20));
+  std::signal(SIGINT, on_sigint);
+  std::signal(SIGTERM, on_sigint);
+  try {
+    maskdetect::serve(s, g_interrupted, std::cerr, [&s](int port) {
+      std::cerr << "maskdetect serve: listening on http://" << s.host << ':' << port
+                << "/ (Ctrl-C stops)" << std::endl;
+    });
+    return 0;
+  } catch (const maskdetect::SetupError& err) {
+    std::cerr << "maskdetect serve: " << err.what() << '\n';
+    return 2;
+  }
+}
+
 int eval_command(maskdetect::EvalOptions& e, const EvalFlags& f) {
   for (const auto& d : f.datasets) e.datasets.emplace_back(d);
   e.engine.model = f.model;
@@ -343,6 +415,9 @@ int main(int argc, char** argv) {
   maskdetect::EvalOptions eval;
   EvalFlags eval_flags;
   CLI::App* eval_app = add_eval_command(app, eval, eval_flags);
+  maskdetect::ServeOptions serve;
+  ServeFlags serve_flags;
+  CLI::App* serve_app = add_serve_command(app, serve, serve_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -355,5 +430,6 @@ int main(int argc, char** argv) {
     std::cerr << "maskdetect: " << e.what() << "\nRun 'maskdetect --help' for the options.\n";
     return 2;
   }
+  if (*serve_app) return serve_command(serve, serve_flags);
   return *eval_app ? eval_command(eval, eval_flags) : run_command(run, run_flags);
 }

@@ -55,7 +55,7 @@ function formatSeconds(s) {
 function drawFaces(ctx, faces, k, roles) {
   const line = Math.max(2, Math.round(ctx.canvas.width / 300));
   ctx.lineWidth = line;
-  ctx.font = Math.max(12, Math.round(ctx.canvas.width / 50)) + "px sans-serif";
+  ctx.font = Math.max(13, Math.round(ctx.canvas.width / 32)) + "px sans-serif";
   ctx.textBaseline = "bottom";
   for (const f of faces) {
     const c = labelColour(f.label, roles);

@@ -54,4 +54,15 @@ std::string read_regular_file(const std::filesystem::path& path, std::uint64_t m
 DecodedImage decode_image(const std::filesystem::path& path, const MediaInfo& info,
                           const DecodeOptions& options);
 
+// The same for bytes in memory (an upload to `maskdetect serve`); `info` is sniff_media_bytes'
+// answer for all of them and must be an image.
+DecodedImage decode_image_bytes(const std::string& bytes, const MediaInfo& info,
+                                const DecodeOptions& options);
+
+// The most bytes an image within options.max_pixels can take: a compressed image is at most a
+// few bytes per pixel, with room for huge metadata.
+inline std::uint64_t max_image_bytes(const DecodeOptions& options) {
+  return options.max_pixels * 8 + (64U << 20);
+}
+
 }  // namespace maskdetect

@@ -46,10 +46,13 @@ async function launch(extraArgs = []) {
   });
 }
 
-// Errors the page's own scripts throw or log fail the test.
+// Errors the page's own scripts throw or log fail the test (not the browser's note of an HTTP
+// error status, which tests of refused uploads cause on purpose).
 function watchConsole(page, errors) {
   page.on("pageerror", (e) => errors.push("page error: " + e.message));
-  page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push("console: " + m.text());
+  });
 }
 
 module.exports = { args, tempDir, fail, check, launch, watchConsole };
