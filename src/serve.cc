@@ -128,8 +128,8 @@ Upload read_upload(const httplib::Request& req, const httplib::ContentReader& re
     up.error = api_error(413, "upload larger than the limit of " + std::to_string(max >> 20) +
                                   " MiB (" + limit_flag + ")");
   };
-  if (req.has_header("Content-Length") &&
-      req.get_header_value<std::uint64_t>("Content-Length") > max + (64 << 10)) {
+  const auto declared = req.get_header_value<std::uint64_t>("Content-Length");
+  if (declared > max + (64 << 10)) {  // room for the multipart framing
     too_large();
     return up;
   }
@@ -143,13 +143,12 @@ Upload read_upload(const httplib::Request& req, const httplib::ContentReader& re
   };
   if (req.is_multipart_form_data()) {
     bool wanted = false;
-    reader(
-        [&](const httplib::MultipartFormData& part) {
-          wanted = part.name == field;
-          if (wanted && !part.filename.empty()) up.name = part.filename;
-          return true;
-        },
-        [&](const char* data, std::size_t n) { return !wanted || keep(data, n); });
+    const auto part_starts = [&](const httplib::MultipartFormData& part) {
+      wanted = part.name == field;
+      if (wanted && !part.filename.empty()) up.name = part.filename;
+      return true;
+    };
+    reader(part_starts, [&](const char* data, std::size_t n) { return !wanted || keep(data, n); });
   } else {
     reader(keep);
   }
