@@ -37,6 +37,9 @@ packages=(
   xvfb                             # a display for the --show test
   time                             # /usr/bin/time -f %M: peak memory in the hostile-input tests
   clang libfuzzer-14-dev libclang-rt-14-dev  # the fuzz targets and their CI smoke run
+  help2man                         # maskdetect(1), written from --help at build time
+  dpkg-dev                         # dpkg-shlibdeps: the .deb's Depends (scripts/package.sh)
+  lintian man-db bash-completion   # scripts/package_test.sh: checks the .deb, man -w, completion
 )
 if [ "$with_training" = 1 ]; then
   packages+=(python3-torch python3-torchvision python3-onnx python3-opencv python3-numpy)
