@@ -105,8 +105,10 @@ MANPAGER=cat MANWIDTH=100 man maskdetect 2>/dev/null | grep -q "EVAL COMMAND" ||
   fail "man maskdetect does not show the eval command"
 say "man -w maskdetect: $page"
 
+# Only the system folder: not a copy in root's ~/.local/share or another prefix.
 completions=$(printf '%s\n' 'maskdetect --det' 'maskdetect --detector ' |
-  tests/completion_query.sh --installed) || fail "bash-completion did not load maskdetect's"
+  BASH_COMPLETION_USER_DIR=/nonexistent XDG_DATA_DIRS=/usr/share \
+    tests/completion_query.sh --installed) || fail "bash-completion did not load maskdetect's"
 expected=$(printf 'maskdetect --det\t--detect-size --detector --detector-model --detector-score\n')
 expected+=$'\n'$(printf 'maskdetect --detector \thaar yunet')
 [ "$completions" = "$expected" ] || fail "completion gave:
