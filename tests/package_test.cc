@@ -99,7 +99,7 @@ fs::path man_page() {
 
 }  // namespace
 
-TEST_CASE("--version names the CMake project's version and the commit", "[package]") {
+TEST_CASE("maskdetect --version names the CMake project's version and the commit", "[package]") {
   const auto v = run_command(q(binary()) + " --version");
   REQUIRE(v.status == 0);
   const std::string line = split_lines(v.out).at(0);
