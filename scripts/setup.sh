@@ -39,6 +39,9 @@ packages=(
   chromium fonts-dejavu-core       # the browser tests of report.html and maskdetect serve
   time                             # /usr/bin/time -f %M: peak memory in the hostile-input tests
   clang libfuzzer-14-dev libclang-rt-14-dev  # the fuzz targets and their CI smoke run
+  help2man                         # maskdetect(1), written from --help at build time
+  dpkg-dev                         # dpkg-shlibdeps: the .deb's Depends (scripts/package.sh)
+  lintian man-db bash-completion   # scripts/package_test.sh: checks the .deb, man -w, completion
 )
 # Node.js runs puppeteer-core (tests/browser), which drives that Chromium. A machine that already
 # has node and npm (NodeSource's nodejs bundles npm) keeps them: Debian's npm would conflict.

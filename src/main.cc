@@ -17,6 +17,7 @@
 #include "maskdetect/detector.hpp"
 #include "maskdetect/errors.hpp"
 #include "maskdetect/eval.hpp"
+#include "maskdetect/git_commit.hpp"
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/run.hpp"
 #include "maskdetect/serve.hpp"
@@ -40,6 +41,14 @@ constexpr const char* kDescription =
     "In videos, faces are tracked: the reports count people and the seconds they are on screen.\n\n"
     "Exit status: 0 all inputs processed, 1 some inputs failed (each named in the report),\n"
     "2 usage or setup error, 3 a --fail-on condition was met, 130 interrupted.";
+
+// "maskdetect 0.1.0 (git 0123456789ab)"; without the commit when built outside a clone.
+std::string version_line() {
+  std::string line = std::string("maskdetect ") + maskdetect::config::kVersion;
+  if (*maskdetect::config::kGitCommit != '\0')
+    line += std::string(" (git ") + maskdetect::config::kGitCommit + ")";
+  return line;
+}
 
 void add_face_threshold_option(CLI::App& app, std::optional<float>& face_threshold) {
   app.add_option_function<float>(
@@ -407,7 +416,7 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 16 << 20);
 #endif
   CLI::App app(kDescription, "maskdetect");
-  app.set_version_flag("--version", std::string("maskdetect ") + maskdetect::config::kVersion);
+  app.set_version_flag("--version", version_line());
   app.get_formatter()->column_width(34);
   maskdetect::RunOptions run;
   RunFlags run_flags;

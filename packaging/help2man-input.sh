@@ -1,0 +1,23 @@
+#!/bin/sh
+# What help2man reads to write maskdetect(1): the real --help of maskdetect and of
+# `maskdetect eval`, run from $MASKDETECT_BIN, so that the page cannot drift from the options.
+# help2man takes one --help text, so eval's becomes a custom section ("*Eval command*"), and
+# CLI11's "-i,--input" gets the space help2man needs to embolden both names.
+# --version gives $MASKDETECT_VERSION alone: the page names the release, not the commit.
+set -eu
+bin="${MASKDETECT_BIN:?set MASKDETECT_BIN to the maskdetect binary}"
+spaced() { sed -e 's/^\(  -[A-Za-z]\),--/\1, --/'; }
+case "${1:-}" in
+  --version) echo "maskdetect ${MASKDETECT_VERSION:?set MASKDETECT_VERSION}" ;;
+  --help)
+    # eval's usage joins the SYNOPSIS as help2man's "or:" line.
+    eval_usage=$("$bin" eval --help | sed -n 's/^Usage: //p')
+    "$bin" --help | spaced | sed -e "/^Usage: /a\\
+  or:  $eval_usage"
+    echo
+    echo "*Eval command*"
+    "$bin" eval --help | spaced | sed -e 's/^Usage: \(.*\)$/  $ \1/' \
+      -e 's/^Positionals:$/Eval arguments:/' -e 's/^Options:$/Eval options:/'
+    ;;
+  *) echo "usage: $0 --help|--version" >&2; exit 2 ;;
+esac
