@@ -2,13 +2,16 @@
 
 #include <httplib.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <opencv2/core/utility.hpp>
 #include <sstream>
 #include <thread>
 
@@ -114,7 +117,7 @@ void reply(httplib::Response& res, const ApiReply& r) {
 
 // An upload read from the request as it streams in: the form field `field` of a multipart
 // request, else the whole body, whatever its Content-Type (a form-urlencoded body, curl's
-// default, is not parsed as a form). Refused with 413 as soon as it passes `max` bytes.
+// default, is not parsed as a form). Refused with 413 once it passes `max` bytes.
 struct Upload {
   std::string bytes, name = "upload";
   std::optional<ApiReply> error;
@@ -128,17 +131,15 @@ Upload read_upload(const httplib::Request& req, const httplib::ContentReader& re
     up.error = api_error(413, "upload larger than the limit of " + std::to_string(max >> 20) +
                                   " MiB (" + limit_flag + ")");
   };
-  const auto declared = req.get_header_value<std::uint64_t>("Content-Length");
-  if (declared > max + (64 << 10)) {  // room for the multipart framing
-    too_large();
-    return up;
-  }
+  // Past the limit the rest is read and dropped, so that the client, still sending, gets the
+  // 413 rather than a reset connection (the server's payload limit bounds what is read).
   const auto keep = [&](const char* data, std::size_t n) {
-    if (up.bytes.size() + n > max) {
+    if (!up.error && up.bytes.size() + n > max) {
       too_large();
-      return false;
+      up.bytes.clear();
+      up.bytes.shrink_to_fit();
     }
-    up.bytes.append(data, n);
+    if (!up.error) up.bytes.append(data, n);
     return true;
   };
   if (req.is_multipart_form_data()) {
@@ -168,7 +169,9 @@ struct Server {
   DecodeOptions decode_options() const {
     DecodeOptions d;
     d.max_pixels = o.run.pipeline.max_pixels;
-    d.reduce_to = config->detector.detect_size;
+    // Full size, as `maskdetect --input PHOTO` decodes a photo it annotates: the same pixels,
+    // so the same faces to the last digit.
+    d.reduce_to = 0;
     return d;
   }
 
@@ -340,6 +343,12 @@ void serve(const ServeOptions& o, const std::atomic<bool>& stop, std::ostream& l
   const int workers = o.run.pipeline.threads > 0
                           ? o.run.pipeline.threads
                           : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  // As in the CLI's worker pool: parallelism comes from requests served at once, one engine
+  // each, and OpenCV's own threads would only oversubscribe the cores. It also makes Haar list
+  // its faces in the CLI's order.
+  cv::setNumThreads(1);
+  // A client that hangs up while its answer is being sent must cost that answer, not the server.
+  std::signal(SIGPIPE, SIG_IGN);
   Server s(o, config, workers);
   s.routes();
   const int max_requests = o.max_requests;
@@ -349,6 +358,12 @@ void serve(const ServeOptions& o, const std::atomic<bool>& stop, std::ostream& l
   s.http.set_payload_max_length(static_cast<std::size_t>(
       std::max(o.max_upload_bytes, o.max_video_bytes) + (1 << 20)));  // room for form framing
   s.http.set_read_timeout(std::chrono::seconds(30));
+  // httplib's default adds SO_REUSEPORT, which would let a second server bind the same port
+  // and take half its connections; SO_REUSEADDR alone only allows a quick restart.
+  s.http.set_socket_options([](int sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s.http.set_write_timeout(std::chrono::seconds(30));
   if (o.verbose)
     s.http.set_logger([&log](const httplib::Request& req, const httplib::Response& res) {
