@@ -30,10 +30,14 @@ void ConsoleSink::file(const InputFile&, FileResult& r) {
     frames_ = 0;  // now counted in seen_
     video_ = nullptr;
   }
-  if (o_.quiet) return;
   const char* clear = o_.progress ? kClearLine : "";
+  // --quiet silences the chatter, never the reason for an exit status of 1.
   if (r.status == FileStatus::Error) {
     log_ << clear << "maskdetect: " << r.path << ": " << r.error << '\n';
+  } else if (o_.quiet) {
+    return;
+  } else if (r.status == FileStatus::Skipped) {
+    if (o_.verbose) log_ << clear << "maskdetect: " << r.path << ": skipped: " << r.error << '\n';
   } else if (o_.verbose || !r.warnings.empty()) {
     std::ostringstream line;
     line << clear << "maskdetect: " << r.path << ": ";

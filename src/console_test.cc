@@ -65,3 +65,23 @@ TEST_CASE("the progress line redraws itself and is cleared at the end", "[consol
   CHECK(text.find("\r\033[K1 files") != std::string::npos);
   CHECK(text.find("\r\033[K0 files (0 ok, 0 failed)") != std::string::npos);
 }
+
+TEST_CASE("--quiet still names failed files; skipped files show only with --verbose",
+          "[console][pipelines]") {
+  std::ostringstream quiet_log, normal_log, verbose_log;
+  ConsoleSink quiet(quiet_log, ConsoleOptions{true, false, false, {}});
+  ConsoleSink normal(normal_log, ConsoleOptions{false, false, false, {}});
+  ConsoleSink verbose(verbose_log, ConsoleOptions{false, true, false, {}});
+  InputFile in;
+  FileResult bad = result("b.jpg", FileStatus::Error, "empty file");
+  FileResult readme = result("README", FileStatus::Skipped, "not an image or video");
+  for (ConsoleSink* c : {&quiet, &normal, &verbose}) {
+    c->file(in, bad);
+    c->file(in, readme);
+  }
+  quiet.finish(RunSummary{});
+  CHECK(quiet_log.str() == "maskdetect: b.jpg: empty file\n");
+  CHECK(normal_log.str() == "maskdetect: b.jpg: empty file\n");
+  CHECK(verbose_log.str() ==
+        "maskdetect: b.jpg: empty file\nmaskdetect: README: skipped: not an image or video\n");
+}

@@ -135,7 +135,8 @@ void CsvReport::add(const FileResult& file) {
   row.path = file.path;
   row.kind = to_string(file.kind);
   row.status = to_string(file.status);
-  row.error = file.status == FileStatus::Error ? file.error : std::string();
+  // A skipped file's reason goes where a failed file's error does: why it was not processed.
+  row.error = file.status != FileStatus::Ok ? file.error : std::string();
   row.warnings = join_warnings(file.warnings);
   // A video's faces went out frame by frame; its closing row (like an image with no face or a
   // failed file) makes sure every input shows up at least once.
