@@ -5,8 +5,6 @@
 #endif
 
 #include <CLI/CLI.hpp>
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -19,26 +17,23 @@
 #include "maskdetect/eval.hpp"
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/run.hpp"
+#include "maskdetect/stop.hpp"
+#include "maskdetect/suggest.hpp"
 #include "maskdetect/time_spec.hpp"
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_sigint(int) {
-  if (g_interrupted.exchange(true)) {
-    // A second Ctrl-C means "now": give the default action back and re-raise.
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
-  }
-}
+// Set from the signal handlers: a stop always ends in written reports, however often it comes.
+maskdetect::StopRequest g_stop;
 
 constexpr const char* kDescription =
     "Finds faces in photos, folders, videos, streams and cameras, decides for each face whether\n"
     "a mask is worn, and writes annotated media plus report.json and report.csv under --out.\n"
     "In videos, faces are tracked: the reports count people and the seconds they are on screen.\n\n"
     "Exit status: 0 all inputs processed, 1 some inputs failed (each named in the report),\n"
-    "2 usage or setup error, 3 a --fail-on condition was met, 130 interrupted.";
+    "2 usage or setup error (also: --out holds an earlier run or another run's lock), 3 a\n"
+    "--fail-on condition was met, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141\n"
+    "stdout closed; after a stop the reports cover the files finished, and --resume goes on.";
 
 void add_face_threshold_option(CLI::App& app, std::optional<float>& face_threshold) {
   app.add_option_function<float>(
@@ -107,8 +102,9 @@ void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
 // What the run command's flags say before they become RunOptions.
 struct RunFlags {
   std::string model;
-  std::vector<std::string> fail_on;
+  std::vector<std::string> fail_on, input_lists;
   bool no_annotate = false, progress = false, no_progress = false, no_audio = false;
+  bool resume = false, overwrite = false, null_separated = false;
 };
 
 // An option that takes a time (seconds or [hh:]mm:ss) into `seconds`.
@@ -165,13 +161,29 @@ void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
   app.add_option("-i,--input", o.pipeline.inputs,
                  "Image, video or folder to process (repeatable). Folders are walked "
                  "recursively in name order; files are recognised by content, not extension. "
-                 "'-' reads paths from stdin, one per line. Live sources: a stream URL as FFmpeg "
+                 "'-' reads paths from stdin, one per line, and @FILE from FILE (listed paths "
+                 "keep their folders under --out). A quoted glob pattern ('photos/*.jpg') is "
+                 "expanded, sorted. Files that are not images or videos are skipped. "
+                 "Live sources: a stream URL as FFmpeg "
                  "reads it (rtsp://, http(s)://, udp://, ...) or a camera (/dev/video0 or "
                  "camera:0); they run until they end, --duration, --max-frames or Ctrl-C, and "
                  "drop frames when processing falls behind [required]");
+  app.add_option("--input-list", f.input_lists,
+                 "A file of paths to process, one a line, as --input @FILE (repeatable)")
+      ->type_name("FILE");
+  app.add_flag("-0,--null", f.null_separated,
+               "Paths on stdin and in lists are separated by NUL, as find -print0 writes them");
   app.add_option("-o,--out", o.pipeline.out_dir,
                  "Output folder: annotated media mirroring the input tree, report.json, "
-                 "report.csv. Created if missing; inputs are never overwritten [required]");
+                 "report.csv. Created if missing; inputs are never overwritten. One run at a "
+                 "time; a folder holding an earlier run needs --resume or --overwrite [required]");
+  auto* resume = app.add_flag("--resume", f.resume,
+                              "Continue the interrupted or partial run in --out: inputs it "
+                              "finished are not processed again; the reports cover both");
+  app.add_flag("--overwrite", f.overwrite,
+               "Replace the earlier run in --out: its reports and the files they list are "
+               "removed first (nothing else)")
+      ->excludes(resume);
   app.add_option("--jsonl", o.jsonl,
                  "Also stream one JSON object per image or video frame to FILE as it is "
                  "processed; '-' writes to stdout (stdout then carries only data)")
@@ -208,13 +220,16 @@ void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
          "--fail-on", f.fail_on,
          "Exit with status 3 when: no_mask (any face labelled no_mask, or with the model's "
          "mask-worn-wrong label when its card has one), any-face (any face found), error (any "
-         "input failed). Repeatable")
-      ->check(CLI::IsMember({"no_mask", "any-face", "error"}));
+         "input failed), empty (no image or video to process). The files that met it are "
+         "printed, even with --quiet. Repeatable")
+      ->check(CLI::IsMember({"no_mask", "any-face", "error", "empty"}));
   app.add_flag("--allow-incorrect", o.fail_on.allow_incorrect,
                "With --fail-on no_mask: faces with the model's mask-worn-wrong label (below the "
                "nose or on the chin; the card's roles.incorrect) do not fail the run");
   auto* quiet =
-      app.add_flag("-q,--quiet", o.console.quiet, "Print nothing but errors that stop the run");
+      app.add_flag("-q,--quiet", o.console.quiet,
+                   "No summary, progress or warnings; errors and the files that met --fail-on "
+                   "are still printed");
   app.add_flag("-v,--verbose", o.console.verbose, "Print a line per file")->excludes(quiet);
   app.add_flag("--progress", f.progress,
                "Show a progress line on stderr [default: when stderr is a terminal]");
@@ -283,8 +298,8 @@ int eval_command(maskdetect::EvalOptions& e, const EvalFlags& f) {
 }
 
 int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
-  if (o.pipeline.inputs.empty() || o.pipeline.out_dir.empty()) {
-    std::cerr << "maskdetect: " << (o.pipeline.inputs.empty() ? "--input" : "--out")
+  if ((o.pipeline.inputs.empty() && f.input_lists.empty()) || o.pipeline.out_dir.empty()) {
+    std::cerr << "maskdetect: " << (o.pipeline.out_dir.empty() ? "--out" : "--input")
               << " is required\nRun 'maskdetect --help' for the options.\n";
     return 2;
   }
@@ -300,11 +315,16 @@ int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
     if (c == "no_mask") o.fail_on.unmasked = true;
     if (c == "any-face") o.fail_on.any_face = true;
     if (c == "error") o.fail_on.error = true;
+    if (c == "empty") o.fail_on.empty = true;
   }
+  for (const auto& l : f.input_lists) o.pipeline.inputs.push_back("@" + l);
+  if (f.null_separated) o.pipeline.list_separator = '\0';
+  o.reuse = f.resume      ? maskdetect::Reuse::Resume
+            : f.overwrite ? maskdetect::Reuse::Overwrite
+                          : maskdetect::Reuse::Refuse;
   o.console.progress = !f.no_progress && !o.console.quiet && (f.progress || isatty(STDERR_FILENO));
-  o.pipeline.cancel = &g_interrupted;
-  std::signal(SIGINT, on_sigint);
-  std::signal(SIGTERM, on_sigint);
+  o.stop = &g_stop;
+  maskdetect::install_stop_signals(g_stop);
   try {
     const auto outcome = maskdetect::run_maskdetect(o, std::cin, std::cout, std::cerr);
     std::cout.flush();
@@ -316,6 +336,16 @@ int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
     std::cerr << "maskdetect: unexpected error: " << e.what() << '\n';
     return 2;
   }
+}
+
+// Every long option of the app and its subcommands, for "did you mean".
+std::vector<std::string> option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options())
+    for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
+  for (const CLI::App* sub : app.get_subcommands({}))
+    for (const auto& n : option_names(*sub)) names.push_back(n);
+  return names;
 }
 
 }  // namespace
@@ -347,7 +377,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "maskdetect: " << e.what() << "\nRun 'maskdetect --help' for the options.\n";
+    std::cerr << "maskdetect: " << e.what() << '\n';
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr)
+      std::cerr << maskdetect::unexpected_argument_hints(app.remaining(true), option_names(app));
+    std::cerr << "Run 'maskdetect --help' for the options.\n";
     return 2;
   }
   return *eval_app ? eval_command(eval, eval_flags) : run_command(run, run_flags);
