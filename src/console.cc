@@ -31,6 +31,9 @@ void ConsoleSink::file(const InputFile&, FileResult& r) {
     video_ = nullptr;
   }
   const char* clear = o_.progress ? kClearLine : "";
+  // A file --resume took from the earlier run was reported then; only its error is repeated,
+  // as the reason for this run's exit status.
+  if (r.resumed && r.status != FileStatus::Error) return progress();
   // --quiet silences the chatter, never the reason for an exit status of 1.
   if (r.status == FileStatus::Error) {
     log_ << clear << "maskdetect: " << r.path << ": " << r.error << '\n';

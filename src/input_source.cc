@@ -71,8 +71,10 @@ std::optional<Work> InputSource::next_file() {
       return w;
     }
   // A file that cannot be processed still gets its place, in order, in every report.
-  if (!in->error.empty()) return failed(std::move(*in), FileKind::Unknown, "", in->error);
-  if (!in->skipped.empty()) return skipped(std::move(*in), {}, in->skipped);
+  // Copied first: the InputFile argument may be moved from before a reference into it is read.
+  if (const std::string why = in->error; !why.empty())
+    return failed(std::move(*in), FileKind::Unknown, "", why);
+  if (const std::string why = in->skipped; !why.empty()) return skipped(std::move(*in), {}, why);
   if (is_live_input(in->display)) return open_live(std::move(*in));
   MediaInfo info;
   try {

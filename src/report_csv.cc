@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -54,10 +56,14 @@ void write_row(AtomicFile& out, const Row& r) {
   const std::string* cells[] = {&r.path,  &r.kind,       &r.status, &r.frame, &r.time_ms, &r.end_ms,
                                 &r.face,  &r.track,      &r.x,      &r.y,     &r.w,       &r.h,
                                 &r.label, &r.confidence, &r.scores, &r.error, &r.warnings};
+  // Text that comes from outside (file names, labels, messages quoting them) must not become a
+  // formula; numbers are ours, and a negative x must stay a number.
+  const std::string* text[] = {&r.path, &r.label, &r.scores, &r.error, &r.warnings};
   std::string line;
   for (const std::string* c : cells) {
     if (!line.empty() || c != cells[0]) line += ',';
-    line += CsvReport::escape(*c);
+    const bool is_text = std::find(std::begin(text), std::end(text), c) != std::end(text);
+    line += CsvReport::escape(is_text ? CsvReport::neutralise(*c) : *c);
   }
   line += '\n';
   out.write(line);
@@ -86,6 +92,13 @@ CsvReport::~CsvReport() {
 std::string CsvReport::header() {
   return "path,kind,status,frame,time_ms,end_ms,face,track,x,y,w,h,label,confidence,scores,error,"
          "warnings";
+}
+
+std::string CsvReport::neutralise(const std::string& text) {
+  // OWASP's rule for CSV injection: a cell a spreadsheet would evaluate gets a leading quote.
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos)
+    return "'" + text;
+  return text;
 }
 
 std::string CsvReport::escape(const std::string& field) {

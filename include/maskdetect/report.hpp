@@ -79,6 +79,8 @@ class CsvReport : public Sink {
 
   static std::string header();
   static std::string escape(const std::string& field);
+  // `text` with a leading ' when it starts with = + - @ tab or CR (OWASP's CSV injection rule).
+  static std::string neutralise(const std::string& text);
 
  private:
   void add_tracks(const FileResult& video);
