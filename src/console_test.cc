@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <sstream>
+#include <thread>
 
 using namespace maskdetect;
 
@@ -66,7 +67,7 @@ TEST_CASE("the progress line redraws itself and is cleared at the end", "[consol
   CHECK(text.find("\r\033[K0 files (0 ok, 0 failed)") != std::string::npos);
 }
 
-TEST_CASE("--quiet still names failed files; skipped files show only with --verbose",
+TEST_CASE("--quiet still names failed files, skipped files show only with --verbose",
           "[console][pipelines]") {
   std::ostringstream quiet_log, normal_log, verbose_log;
   ConsoleSink quiet(quiet_log, ConsoleOptions{true, false, false, {}});
@@ -84,4 +85,21 @@ TEST_CASE("--quiet still names failed files; skipped files show only with --verb
   CHECK(normal_log.str() == "maskdetect: b.jpg: empty file\n");
   CHECK(verbose_log.str() ==
         "maskdetect: b.jpg: empty file\nmaskdetect: README: skipped: not an image or video\n");
+}
+
+TEST_CASE("with a known total the progress line shows done/total, a percentage and time left",
+          "[console][pipelines]") {
+  std::ostringstream log;
+  ConsoleOptions o{false, false, true, {}};
+  o.total = [] { return std::int64_t{4}; };
+  ConsoleSink c(log, o);
+  InputFile in;
+  FileResult r = result("d.jpg", FileStatus::Ok);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a rate above zero
+  c.file(in, r);
+  const std::string text = log.str();
+  INFO(text);
+  CHECK(text.find("\r\033[K1/4 files (25%), ") != std::string::npos);
+  CHECK(text.find(" files/s, ") != std::string::npos);
+  CHECK(text.find(" s left") != std::string::npos);
 }

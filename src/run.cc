@@ -16,6 +16,7 @@
 #include "maskdetect/classifier.hpp"
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
+#include "maskdetect/input_count.hpp"
 #include "maskdetect/journal.hpp"
 #include "maskdetect/live_source.hpp"
 #include "maskdetect/media_sinks.hpp"
@@ -57,7 +58,8 @@ RunInfo run_info(const RunOptions& o, const EngineConfig& config) {
 // The outputs, in the order they must see each result: crops read the pixels before the
 // annotators draw on them, and media sinks record their files before the reports list them.
 struct Sinks {
-  std::ofstream jsonl_file;  // outlives the writer that uses it
+  std::ofstream jsonl_file;               // outlives the writer that uses it
+  std::unique_ptr<InputCounter> counter;  // outlives the console that asks it for the total
   std::vector<std::unique_ptr<Sink>> owned;
   std::vector<Sink*> list() const {
     std::vector<Sink*> out;
@@ -93,6 +95,10 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, RunIn
   }
   ConsoleOptions console = o.console;
   console.labels = config.card.face_labels();
+  if (console.progress) {
+    s.counter = std::make_unique<InputCounter>(o.pipeline.inputs, out, o.pipeline.list_separator);
+    console.total = [counter = s.counter.get()] { return counter->total(); };
+  }
   s.owned.push_back(std::make_unique<ConsoleSink>(log, console));
 }
 
