@@ -1,10 +1,12 @@
 #include <algorithm>
+#include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
 
 #include "maskdetect/atomic_file.hpp"
 #include "maskdetect/errors.hpp"
+#include "maskdetect/journal.hpp"
 #include "maskdetect/report.hpp"
 #include "numbers.hpp"
 
@@ -132,8 +134,10 @@ void CsvReport::add_tracks(const FileResult& video) {
     row.path = video.path;
     row.kind = t.person ? "person" : "track";
     row.status = to_string(video.status);
-    row.time_ms = number_text(round_to(t.first_s * 1000, 0.001));
-    row.end_ms = number_text(round_to(t.last_s * 1000, 0.001));
+    // To the millisecond, as report.json's first_s and last_s: the same sheet whether a track
+    // came from this run or, through --resume, from the journal.
+    row.time_ms = number_text(round_to(round_to(t.first_s, 0.001) * 1000, 0.001));
+    row.end_ms = number_text(round_to(round_to(t.last_s, 0.001) * 1000, 0.001));
     row.track = std::to_string(t.id);
     row.label = t.label;
     row.confidence = number_text(t.confidence);
@@ -142,8 +146,20 @@ void CsvReport::add_tracks(const FileResult& video) {
   }
 }
 
+// A video --resume took from an earlier run: its frame rows come from its frame records, so
+// the sheet is the one an uninterrupted run writes.
+void CsvReport::replay_frames(const FileResult& video) {
+  std::ifstream in(video.frames_file);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) add_frame(video, frame_from_json(j));
+  }
+}
+
 void CsvReport::add(const FileResult& file) {
   if (finished_) return;
+  if (file.resumed && file.kind == FileKind::Video && !file.frames_file.empty())
+    replay_frames(file);
   Row row;
   row.path = file.path;
   row.kind = to_string(file.kind);

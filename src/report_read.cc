@@ -72,6 +72,14 @@ void video_from_json(const json& j, FileResult& r) {
 
 }  // namespace
 
+FrameRecord frame_from_json(const json& j) {
+  FrameRecord f;
+  f.index = j.value("frame", std::int64_t{0});
+  f.time_ms = j.value("time_ms", 0.0);
+  for (const json& face : j.value("faces", json::array())) f.faces.push_back(face_from_json(face));
+  return f;
+}
+
 FileResult file_from_json(const json& j) {
   FileResult r;
   r.path = j.value("path", "");

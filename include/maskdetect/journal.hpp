@@ -69,5 +69,7 @@ class ResumeSet {
 
 // A report.json (or JSON Lines) file entry read back; the inverse of to_json(FileResult).
 FileResult file_from_json(const nlohmann::json& j);
+// A video frame record (JSON Lines, *.frames.jsonl) read back.
+FrameRecord frame_from_json(const nlohmann::json& j);
 
 }  // namespace maskdetect

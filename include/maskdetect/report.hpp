@@ -84,6 +84,7 @@ class CsvReport : public Sink {
 
  private:
   void add_tracks(const FileResult& video);
+  void replay_frames(const FileResult& video);
   std::unique_ptr<AtomicFile> out_;
   bool finished_ = false;
 };
