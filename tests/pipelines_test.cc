@@ -246,7 +246,7 @@ TEST_CASE("pipelines: a second run into a locked --out is refused with exit 2",
   CHECK_FALSE(fs::exists(out.path() / "report.json"));
 }
 
-TEST_CASE("pipelines: reusing an --out is refused; --overwrite removes only the earlier outputs",
+TEST_CASE("pipelines: reusing an --out is refused, --overwrite removes only the earlier outputs",
           "[e2e][pipelines]") {
   TempDir out;
   const std::string faces = " --input " + q(fixture("faces/obama.jpg")) + " --input " +
@@ -425,12 +425,14 @@ TEST_CASE("pipelines: a quoted glob, @list, --input-list and -0 stdin all name i
 
   const auto nul = run_command("printf '%s\\0%s\\0' " + q(in.path() / "photos/a.jpg") + " " +
                                q(in.path() / "photos/README.md") + " | " + md() +
-                               " -0 --input - --no-annotate --out " + q(out3.path()));
+                               " -0 --input - --out " + q(out3.path()));
   INFO(nul.err);
   CHECK(nul.status == 0);
   const json n = read_report(out3.path());
   REQUIRE(n.at("files").size() == 2);
   CHECK(n["files"][1].at("status") == "skipped");
+  // Paths on stdin keep their folders too.
+  CHECK(fs::exists(out3.path() / in.path().relative_path() / "photos" / "a.jpg"));
 }
 
 TEST_CASE("pipelines: a pattern that matches nothing is an error entry", "[e2e][pipelines]") {
@@ -462,4 +464,30 @@ TEST_CASE("pipelines: parameters in the report read as the decimals they were gi
   CHECK_THAT(text,
              Catch::Contains("\"face_threshold\": 0.97,") && Catch::Contains("\"threshold\": 0.6"));
   CHECK_THAT(text, !Catch::Contains("0.9700000"));
+}
+
+TEST_CASE("pipelines: the progress line shows done/total and a percentage", "[e2e][pipelines]") {
+  TempDir out;
+  const auto r = run_command(q(binary()) + " --progress --input " + q(fixture("faces")) +
+                             " --out " + q(out.path()) + " --no-annotate");
+  CHECK(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("/8 files (") && Catch::Contains("%), "));
+}
+
+TEST_CASE("pipelines: --resume of a finished run with a video rewrites the same reports",
+          "[e2e][pipelines][resume]") {
+  TempDir out;
+  const std::string args = "--input " + q(fixture("faces/obama.jpg")) + " --input " +
+                           q(fixture("video/short_hamilton_clip.mp4")) + " --max-frames 30 --out " +
+                           q(out.path()) + " --no-annotate";
+  REQUIRE(run_maskdetect(args).status == 0);
+  const std::string csv = read_text(out.path() / "report.csv");
+  const json first = read_report(out.path());
+  const auto r = run_maskdetect(args + " --resume");
+  INFO(r.err);
+  CHECK(r.status == 0);
+  // The video's frame rows come back from its frame records; nothing was processed again.
+  CHECK(read_text(out.path() / "report.csv") == csv);
+  CHECK(results_of(read_report(out.path())) == results_of(first));
+  CHECK(read_report(out.path()).at("files") == first.at("files"));
 }
