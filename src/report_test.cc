@@ -249,7 +249,8 @@ TEST_CASE("CSV that cannot be created fails with the folder named", "[report]") 
   CHECK_THROWS_WITH(CsvReport(path), Catch::Contains((dir.path() / "missing").string()));
 }
 
-TEST_CASE("CSV text cells a spreadsheet would evaluate get a leading quote", "[report][pipelines]") {
+TEST_CASE("CSV text cells a spreadsheet would evaluate get a leading quote",
+          "[report][pipelines]") {
   CHECK(CsvReport::neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")");
   CHECK(CsvReport::neutralise("@SUM(1+1).jpg") == "'@SUM(1+1).jpg");
   CHECK(CsvReport::neutralise("+1.jpg") == "'+1.jpg");
