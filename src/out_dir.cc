@@ -91,12 +91,14 @@ OutDir::OutDir(fs::path dir, Reuse reuse) : dir_(std::move(dir)) {
   remove_temporaries(dir_);
   earlier_ =
       present(dir_ / kJournalName) || present(dir_ / "report.json") || present(dir_ / "report.csv");
-  if (!earlier_) return;
-  if (reuse == Reuse::Refuse)
+  if (earlier_ && reuse == Reuse::Refuse) {
+    ::close(lock_fd_);  // no destructor runs for a constructor that throws
+    lock_fd_ = -1;
     throw SetupError(dir_.string() +
                      " holds an earlier run (its report); use --resume to continue it, "
                      "--overwrite to replace it, or choose another --out");
-  if (reuse == Reuse::Overwrite) remove_earlier_run(dir_);
+  }
+  if (earlier_ && reuse == Reuse::Overwrite) remove_earlier_run(dir_);
 }
 
 OutDir::~OutDir() {

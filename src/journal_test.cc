@@ -1,0 +1,106 @@
+#include "maskdetect/journal.hpp"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "maskdetect/errors.hpp"
+#include "maskdetect/out_dir.hpp"
+#include "maskdetect/report.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace maskdetect;
+using maskdetect::testing::make_face;
+using maskdetect::testing::read_text;
+using maskdetect::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+FileResult image(const std::string& path) {
+  FileResult r;
+  r.path = path;
+  r.kind = FileKind::Image;
+  r.format = "jpeg";
+  r.width = 640;
+  r.height = 480;
+  Face f = make_face({-3, 20, 64, 64}, "no_mask", 0.97F);
+  f.scores = {{"mask", 0.02F}, {"no_mask", 0.97F}, {"not_face", 0.01F}};
+  r.faces = {f, make_face()};
+  r.warnings = {"truncated"};
+  r.timing_ms = {1.25, 2.5, 3, 4};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a report entry read back writes the same entry", "[journal][pipelines]") {
+  FileResult video;
+  video.path = "clip.mp4";
+  video.kind = FileKind::Video;
+  video.fps = 29.97;
+  video.frames = 30;
+  video.faces_by_label = {{"mask", 0}, {"no_mask", 31}};
+  video.people_by_label = {{"mask", 0}, {"no_mask", 1}};
+  video.seconds_by_label = {{"mask", 0.0}, {"no_mask", 1.033}};
+  TrackSummary t;
+  t.id = 2;
+  t.first_s = 0.2;
+  t.last_s = 0.667;
+  t.label = "no_mask";
+  t.confidence = 0.96F;
+  t.person = true;
+  video.tracks = {t};
+  video.frames_file = "out/clip.mp4.frames.jsonl";
+  FileResult skipped;
+  skipped.path = "README";
+  skipped.status = FileStatus::Skipped;
+  skipped.error = "not an image or video";
+  for (const FileResult& r : {image("a.jpg"), video, skipped}) {
+    INFO(r.path);
+    const json j = to_json(r);
+    CHECK(to_json(file_from_json(j)) == j);
+  }
+}
+
+TEST_CASE("the journal keeps finished files; a torn last line and replays are left out",
+          "[journal][pipelines]") {
+  TempDir t;
+  const json header = {{"schema", kJournalSchema}, {"params", {{"threshold", 0.5}}}};
+  {
+    Journal j(t.path() / kJournalName, header, false);
+    InputFile in;
+    FileResult a = image("a.jpg"), resumed = image("old.jpg"), partial = image("cut.mp4");
+    resumed.resumed = true;
+    partial.partial = true;
+    j.file(in, a);
+    j.file(in, resumed);
+    j.file(in, partial);
+  }
+  std::ofstream(t.path() / kJournalName, std::ios::app) << R"({"path":"b.jpg","kind":"im)";
+  const EarlierRun run = read_earlier_run(t.path());
+  CHECK(run.found);
+  CHECK(run.header == header);
+  REQUIRE(run.files.size() == 1);
+  ResumeSet done(run.files);
+  CHECK_FALSE(done.take("b.jpg").has_value());
+  const auto a = done.take("a.jpg");
+  REQUIRE(a.has_value());
+  CHECK(a->resumed);
+  CHECK(a->faces.size() == 2);
+  CHECK_FALSE(done.take("a.jpg").has_value());  // once per time it was finished
+}
+
+TEST_CASE("resuming with other parameters or another model is refused", "[journal][pipelines]") {
+  const json then = {{"model", {{"sha256", "ab"}}},
+                     {"params", {{"threshold", 0.5}, {"threads", 2}}}};
+  json now = then;
+  now["params"]["threads"] = 8;  // results do not depend on it
+  CHECK_NOTHROW(check_same_run(then, now));
+  now["params"]["threshold"] = 0.6;
+  CHECK_THROWS_WITH(check_same_run(then, now), Catch::Contains("threshold 0.5, this one 0.6"));
+  now = then;
+  now["model"]["sha256"] = "cd";
+  CHECK_THROWS_AS(check_same_run(then, now), SetupError);
+  CHECK_NOTHROW(check_same_run(json(), now));  // a report.json alone has nothing to compare
+}
