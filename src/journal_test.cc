@@ -6,57 +6,34 @@
 #include "maskdetect/errors.hpp"
 #include "maskdetect/out_dir.hpp"
 #include "maskdetect/report.hpp"
-#include "test_support.hpp"
+#include "report_test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace maskdetect;
-using maskdetect::testing::make_face;
-using maskdetect::testing::read_text;
 using maskdetect::testing::TempDir;
 using nlohmann::json;
 
+namespace rt = maskdetect::report_testing;
+
 namespace {
 
+// An image with a face whose box reaches past the edge, a warning and timings.
 FileResult image(const std::string& path) {
-  FileResult r;
-  r.path = path;
-  r.kind = FileKind::Image;
-  r.format = "jpeg";
-  r.width = 640;
-  r.height = 480;
-  Face f = make_face({-3, 20, 64, 64}, "no_mask", 0.97F);
-  f.scores = {{"mask", 0.02F}, {"no_mask", 0.97F}, {"not_face", 0.01F}};
-  r.faces = {f, make_face()};
+  FileResult r = rt::image(path, {rt::face("no_mask", 0.97F), rt::face("mask", 0.9F)});
+  r.faces[0].box.x = -3;
   r.warnings = {"truncated"};
-  r.timing_ms = {1.25, 2.5, 3, 4};
   return r;
 }
 
 }  // namespace
 
 TEST_CASE("a report entry read back writes the same entry", "[journal][pipelines]") {
-  FileResult video;
-  video.path = "clip.mp4";
-  video.kind = FileKind::Video;
-  video.fps = 29.97;
-  video.frames = 30;
-  video.faces_by_label = {{"mask", 0}, {"no_mask", 31}};
-  video.people_by_label = {{"mask", 0}, {"no_mask", 1}};
-  video.seconds_by_label = {{"mask", 0.0}, {"no_mask", 1.033}};
-  TrackSummary t;
-  t.id = 2;
-  t.first_s = 0.2;
-  t.last_s = 0.667;
-  t.label = "no_mask";
-  t.confidence = 0.96F;
-  t.person = true;
-  video.tracks = {t};
-  video.frames_file = "out/clip.mp4.frames.jsonl";
+  const FileResult video = rt::video("clip.mp4");
   FileResult skipped;
   skipped.path = "README";
   skipped.status = FileStatus::Skipped;
   skipped.error = "not an image or video";
-  for (const FileResult& r : {image("a.jpg"), video, skipped}) {
+  for (const FileResult& r : {image("a.jpg"), video, skipped, rt::broken("b.jpg", "empty file")}) {
     INFO(r.path);
     const json j = to_json(r);
     CHECK(to_json(file_from_json(j)) == j);
