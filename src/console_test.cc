@@ -67,7 +67,7 @@ TEST_CASE("the progress line redraws itself and is cleared at the end", "[consol
   CHECK(text.find("\r\033[K0 files (0 ok, 0 failed)") != std::string::npos);
 }
 
-TEST_CASE("--quiet still names failed files, skipped files show only with --verbose",
+TEST_CASE("the console under --quiet still names failed files, skipped ones show with --verbose",
           "[console][pipelines]") {
   std::ostringstream quiet_log, normal_log, verbose_log;
   ConsoleSink quiet(quiet_log, ConsoleOptions{true, false, false, {}});

@@ -221,7 +221,7 @@ TEST_CASE("walk: '-' reads a list of paths from stdin", "[walk]") {
   CHECK(walk({"-"}, "out", nullptr).at(0).error.find("standard input") != std::string::npos);
 }
 
-TEST_CASE("a glob pattern expands sorted; one that matches nothing is an error entry",
+TEST_CASE("a glob pattern expands sorted, one that matches nothing is an error entry",
           "[walk][pipelines]") {
   TempDir t;
   for (const char* n : {"b.jpg", "a.jpg", "c.png", "sub/d.jpg"}) touch(t.path() / n);
@@ -237,7 +237,7 @@ TEST_CASE("a glob pattern expands sorted; one that matches nothing is an error e
   CHECK(literal[0].error.empty());
 }
 
-TEST_CASE("@FILE and NUL-separated lists name inputs; listed paths keep their folders",
+TEST_CASE("@FILE and NUL-separated lists name inputs, listed paths keep their folders",
           "[walk][pipelines]") {
   TempDir t;
   touch(t.path() / "x" / "a.jpg");

@@ -40,7 +40,7 @@ TEST_CASE("a report entry read back writes the same entry", "[journal][pipelines
   }
 }
 
-TEST_CASE("the journal keeps finished files; a torn last line and replays are left out",
+TEST_CASE("the journal keeps finished files, a torn last line and replays are left out",
           "[journal][pipelines]") {
   TempDir t;
   const json header = {{"schema", kJournalSchema}, {"params", {{"threshold", 0.5}}}};
