@@ -145,30 +145,41 @@ bool show_while(ShowWindow& window, const std::function<void()>& run, std::atomi
   return quit;
 }
 
-// The journal's first line: what ran, so that --resume can refuse to mix two different runs.
-nlohmann::json journal_header(const RunInfo& info) {
+// The journal's first line: what ran, so that --resume can refuse to mix two different runs. Its
+// params add to the report's the options that change what a video's entry says.
+nlohmann::json journal_header(const RunInfo& info, const RunOptions& o) {
+  const VideoOptions& v = o.pipeline.video;
+  nlohmann::json params = info.params;
+  params["vid_stride"] =
+      v.stride > 0 ? v.stride : default_stride(info.params.value("detector", "haar"));
+  params["start"] = v.start_s;
+  params["end"] = v.end_s;
+  params["duration"] = v.max_seconds;
+  params["max_frames"] = v.max_frames;
+  params["audio"] = o.audio;
   return {{"schema", kJournalSchema},
           {"tool", {{"name", "maskdetect"}, {"version", info.tool_version}}},
           {"started_at", info.started_at},
           {"model", {{"path", info.model_path}, {"sha256", info.model_sha256}}},
-          {"params", info.params}};
+          {"params", std::move(params)}};
 }
 
 // With --resume, what the earlier run in `out` finished; the report keeps that run's start time,
 // as one uninterrupted run's would.
-EarlierRun resume_from(const OutDir& out, Reuse reuse, RunInfo& info) {
-  if (reuse != Reuse::Resume || !out.had_earlier_run()) return {};
+EarlierRun resume_from(const OutDir& out, const RunOptions& o, RunInfo& info) {
+  if (o.reuse != Reuse::Resume || !out.had_earlier_run()) return {};
   EarlierRun r = read_earlier_run(out.path());
-  check_same_run(r.header, journal_header(info));
+  check_same_run(r.header, journal_header(info, o));
   if (r.header.contains("started_at")) info.started_at = r.header["started_at"];
   return r;
 }
 
 // Appends to the earlier run's journal; one that had only a report.json starts a journal with
 // that report's entries, so a second interruption loses none of them.
-std::unique_ptr<Sink> open_journal(const OutDir& out, const RunInfo& info, const EarlierRun& r) {
+std::unique_ptr<Sink> open_journal(const OutDir& out, const RunInfo& info, const RunOptions& o,
+                                   const EarlierRun& r) {
   const bool append = !r.header.is_null();
-  return std::make_unique<Journal>(out.journal(), journal_header(info), append,
+  return std::make_unique<Journal>(out.journal(), journal_header(info, o), append,
                                    append ? std::vector<nlohmann::json>{} : r.files);
 }
 
@@ -187,11 +198,11 @@ RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::os
   RunInfo info = run_info(o, *config);
   PipelineOptions p = o.pipeline;
   std::optional<ResumeSet> done;
-  const EarlierRun earlier = resume_from(out, o.reuse, info);
+  const EarlierRun earlier = resume_from(out, o, info);
   if (earlier.found) done.emplace(earlier.files);
   p.resume = done ? &*done : nullptr;
   Sinks sinks;
-  make_sinks(sinks, o, *config, info, open_journal(out, info, earlier), data_out, log, stop);
+  make_sinks(sinks, o, *config, info, open_journal(out, info, o, earlier), data_out, log, stop);
   const std::vector<std::string> failing = failing_labels(config->card, o.fail_on);
   auto* witness = static_cast<FailOnWitness*>(
       sinks.owned.emplace_back(std::make_unique<FailOnWitness>(o.fail_on, failing)).get());

@@ -198,6 +198,12 @@ TEST_CASE("pipelines: SIGTERM exits 143 and two quick Ctrl-Cs exit 130, both wit
                            out.path().string(), "--threads", "2", "--no-annotate"},
                           logs.path());
     wait_for_files(out.path(), 2);
+    // A second run into the same --out, while this one runs, is refused (45f5a48: both exit 0).
+    const auto second = run_maskdetect("--input " + q(fixture("faces/obama.jpg")) + " --out " +
+                                       q(out.path()) + " --resume");
+    CHECK(second.status == 2);
+    CHECK_THAT(second.err, Catch::Contains("another maskdetect run (pid " +
+                                           std::to_string(run.pid()) + ") is writing to"));
     REQUIRE(::kill(run.pid(), sigterm ? SIGTERM : SIGINT) == 0);
     if (!sigterm) {
       std::this_thread::sleep_for(std::chrono::milliseconds(second_after_ms));
@@ -333,6 +339,11 @@ TEST_CASE("pipelines: --resume refuses an earlier run made with other options",
   const auto r = run_maskdetect(in + " --no-annotate --resume --threshold 0.7");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("threshold 0.5, this one 0.7"));
+  // Video options change what a video's entry says, so they must match too.
+  const auto stride = run_maskdetect(in + " --no-annotate --resume --vid-stride 1");
+  CHECK(stride.status == 2);
+  CHECK_THAT(stride.err, Catch::Contains("vid_stride 3, this one 1"));
+  CHECK(run_maskdetect(in + " --no-annotate --resume --threads 1").status == 0);
 }
 
 // ---- gates that explain ----
