@@ -1,6 +1,7 @@
 #include "maskdetect/journal.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,12 +36,20 @@ std::vector<json> report_files(const fs::path& report) {
 
 Journal::Journal(fs::path path, const json& header, bool append, const std::vector<json>& seed)
     : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC),
-               0666);
+  fd_ =
+      ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0666);
   if (fd_ < 0)
     throw SetupError("cannot write " + path_.string() + ": " + std::strerror(errno) +
                      "; check the output folder is writable");
-  if (append) return;
+  if (append) {
+    // A run killed mid-line left a torn last line: end it, or the next line would join it.
+    struct stat st {};
+    char last = 0;
+    if (::fstat(fd_, &st) == 0 && st.st_size > 0 && ::pread(fd_, &last, 1, st.st_size - 1) == 1 &&
+        last != '\n')
+      append_line("\n");
+    return;
+  }
   append_line(line_of(header));
   for (const json& f : seed) append_line(line_of(f));
 }

@@ -59,6 +59,13 @@ TEST_CASE("the journal keeps finished files, a torn last line and replays are le
   CHECK(run.found);
   CHECK(run.header == header);
   REQUIRE(run.files.size() == 1);
+  {
+    // Resumed, the journal first ends the torn line, so the next entry stays whole.
+    Journal more(t.path() / kJournalName, header, true);
+    FileResult c = image("c.jpg");
+    more.file(InputFile{}, c);
+  }
+  CHECK(read_earlier_run(t.path()).files.size() == 2);
   ResumeSet done(run.files);
   CHECK_FALSE(done.take("b.jpg").has_value());
   const auto a = done.take("a.jpg");
