@@ -26,14 +26,22 @@ void ConsoleSink::frame(const InputFile&, FileResult& video, const FrameRecord&,
 
 void ConsoleSink::file(const InputFile&, FileResult& r) {
   seen_.add(r);
+  if (r.resumed) ++resumed_;
   if (r.kind == FileKind::Video) {
     frames_ = 0;  // now counted in seen_
     video_ = nullptr;
   }
-  if (o_.quiet) return;
   const char* clear = o_.progress ? kClearLine : "";
+  // A file --resume took from the earlier run was reported then; only its error is repeated,
+  // as the reason for this run's exit status.
+  if (r.resumed && r.status != FileStatus::Error) return progress();
+  // --quiet silences the chatter, never the reason for an exit status of 1.
   if (r.status == FileStatus::Error) {
     log_ << clear << "maskdetect: " << r.path << ": " << r.error << '\n';
+  } else if (o_.quiet) {
+    return;
+  } else if (r.status == FileStatus::Skipped) {
+    if (o_.verbose) log_ << clear << "maskdetect: " << r.path << ": skipped: " << r.error << '\n';
   } else if (o_.verbose || !r.warnings.empty()) {
     std::ostringstream line;
     line << clear << "maskdetect: " << r.path << ": ";
@@ -60,12 +68,30 @@ void ConsoleSink::progress() {
   last_ = now;
   const double s = std::chrono::duration<double>(now - start_).count();
   std::ostringstream line;
-  line << kClearLine << seen_.files << " files";
+  line << kClearLine << files_progress(s);
   if (seen_.frames + frames_ > 0) line << ", " << seen_.frames + frames_ << " frames";
-  line << ", " << seen_.faces << " faces, " << seen_.failed << " failed  " << std::fixed
-       << std::setprecision(1) << (s > 0 ? seen_.files / s : 0.0) << " files/s";
+  line << ", " << seen_.faces << " faces, " << seen_.failed << " failed";
   if (video_ != nullptr) line << video_progress();
   log_ << line.str() << std::flush;
+}
+
+// "37/120 files (30%), 3.2 files/s, 26 s left"; without a total, "37 files, 3.2 files/s". The
+// rate counts only files processed now, not those --resume took from an earlier run.
+std::string ConsoleSink::files_progress(double seconds) const {
+  const std::int64_t total = o_.total ? o_.total() : -1;
+  const double rate = seconds > 0 ? static_cast<double>(seen_.files - resumed_) / seconds : 0.0;
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1) << seen_.files;
+  if (total > 0)
+    out << '/' << total << " files (" << std::min<std::int64_t>(100, seen_.files * 100 / total)
+        << "%)";
+  else
+    out << " files";
+  out << ", " << rate << " files/s";
+  if (total > seen_.files && rate > 0)
+    out << ", " << std::setprecision(0) << static_cast<double>(total - seen_.files) / rate
+        << " s left";
+  return out.str();
 }
 
 // " · clip.mp4 frame 120/275 (44%), 18.3 frames/s, 8 s left"; live sources have no total.

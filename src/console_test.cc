@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <sstream>
+#include <thread>
 
 using namespace maskdetect;
 
@@ -64,4 +65,41 @@ TEST_CASE("the progress line redraws itself and is cleared at the end", "[consol
   CHECK(text.rfind("\r\033[Kmaskdetect: d.jpg: not an image\n", 0) == 0);
   CHECK(text.find("\r\033[K1 files") != std::string::npos);
   CHECK(text.find("\r\033[K0 files (0 ok, 0 failed)") != std::string::npos);
+}
+
+TEST_CASE("the console under --quiet still names failed files, skipped ones show with --verbose",
+          "[console][pipelines]") {
+  std::ostringstream quiet_log, normal_log, verbose_log;
+  ConsoleSink quiet(quiet_log, ConsoleOptions{true, false, false, {}});
+  ConsoleSink normal(normal_log, ConsoleOptions{false, false, false, {}});
+  ConsoleSink verbose(verbose_log, ConsoleOptions{false, true, false, {}});
+  InputFile in;
+  FileResult bad = result("b.jpg", FileStatus::Error, "empty file");
+  FileResult readme = result("README", FileStatus::Skipped, "not an image or video");
+  for (ConsoleSink* c : {&quiet, &normal, &verbose}) {
+    c->file(in, bad);
+    c->file(in, readme);
+  }
+  quiet.finish(RunSummary{});
+  CHECK(quiet_log.str() == "maskdetect: b.jpg: empty file\n");
+  CHECK(normal_log.str() == "maskdetect: b.jpg: empty file\n");
+  CHECK(verbose_log.str() ==
+        "maskdetect: b.jpg: empty file\nmaskdetect: README: skipped: not an image or video\n");
+}
+
+TEST_CASE("with a known total the progress line shows done/total, a percentage and time left",
+          "[console][pipelines]") {
+  std::ostringstream log;
+  ConsoleOptions o{false, false, true, {}};
+  o.total = [] { return std::int64_t{4}; };
+  ConsoleSink c(log, o);
+  InputFile in;
+  FileResult r = result("d.jpg", FileStatus::Ok);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a rate above zero
+  c.file(in, r);
+  const std::string text = log.str();
+  INFO(text);
+  CHECK(text.find("\r\033[K1/4 files (25%), ") != std::string::npos);
+  CHECK(text.find(" files/s, ") != std::string::npos);
+  CHECK(text.find(" s left") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 
 #include "maskdetect/classifier.hpp"
 #include "maskdetect/media_sniff.hpp"
+#include "numbers.hpp"
 
 namespace maskdetect {
 namespace {
@@ -80,13 +81,15 @@ EngineConfig EngineConfig::resolve(const EngineOptions& o) {
 
 nlohmann::json EngineConfig::params() const {
   const DetectorOptions& d = detector;
-  nlohmann::json p = {
-      {"detector", d.engine},         {"min_face", d.min_face},
-      {"detect_size", d.detect_size}, {"video_detect_size", video_detector.detect_size},
-      {"threshold", threshold},       {"face_threshold", face_threshold}};
+  nlohmann::json p = {{"detector", d.engine},
+                      {"min_face", d.min_face},
+                      {"detect_size", d.detect_size},
+                      {"video_detect_size", video_detector.detect_size},
+                      {"threshold", shortest(threshold)},
+                      {"face_threshold", shortest(face_threshold)}};
   if (d.engine == "yunet") {
     p["detector_model"] = d.model.string();
-    p["detector_score"] = d.score_threshold;
+    p["detector_score"] = shortest(d.score_threshold);
   } else {
     p["cascade"] = d.cascade.string();
     p["scale_factor"] = d.scale_factor;

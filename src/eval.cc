@@ -25,6 +25,7 @@
 #include "maskdetect/media_sniff.hpp"
 #include "maskdetect/report.hpp"
 #include "maskdetect/worker_pool.hpp"
+#include "numbers.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -231,8 +232,8 @@ json model_json(const EngineConfig& config) {
             {"name", card.name},
             {"sha256", card.sha256},
             {"labels", card.labels},
-            {"threshold", config.threshold},
-            {"face_threshold", config.face_threshold}};
+            {"threshold", shortest(config.threshold)},
+            {"face_threshold", shortest(config.face_threshold)}};
   // The card's own statement of its split, beside the rule applied here, so a mismatch shows.
   try {
     const json c = json::parse(read_file_bytes(card.card_path));

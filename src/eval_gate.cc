@@ -1,6 +1,7 @@
 #include "maskdetect/eval_gate.hpp"
 
 #include "maskdetect/classifier.hpp"
+#include "numbers.hpp"
 
 namespace maskdetect {
 namespace {
@@ -91,7 +92,7 @@ json gate_metrics(const GateTally& t, const LabelRoles& roles,
     }
     n[kAll] = total(kept);
     rate[kAll] = count_ratio(total(kept), total(t.faces));
-    per[g.name] = {{"face_threshold", g.face_threshold},
+    per[g.name] = {{"face_threshold", shortest(g.face_threshold)},
                    {"kept", n},
                    {"keep_rate", rate},
                    {"confusion", confusion_json(confusion, classes, cols)},

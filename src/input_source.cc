@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "maskdetect/image_decode.hpp"
+#include "maskdetect/journal.hpp"
 #include "maskdetect/live_source.hpp"
 #include "work.hpp"
 
@@ -22,6 +23,12 @@ Work failed(InputFile input, FileKind kind, const std::string& format, const std
   return w;
 }
 
+Work skipped(InputFile input, const std::string& format, const std::string& why) {
+  Work w = failed(std::move(input), FileKind::Unknown, format, why);
+  w.result.status = FileStatus::Skipped;
+  return w;
+}
+
 // Frames the video will hand on, for the progress line: what the container announces, cut by
 // --start, --end, --duration and --max-frames; 0 when unknown (live sources).
 std::int64_t expected_frames(const FrameSource& v, const VideoOptions& o) {
@@ -37,12 +44,12 @@ std::int64_t expected_frames(const FrameSource& v, const VideoOptions& o) {
 }  // namespace
 
 InputSource::InputSource(const PipelineOptions& options, std::istream& stdin_list)
-    : o_(options), walker_(options.inputs, options.out_dir, &stdin_list) {}
+    : o_(options), walker_(options.inputs, options.out_dir, &stdin_list, options.list_separator) {}
 
 InputSource::~InputSource() = default;
 
 bool InputSource::cancelled() {
-  if (o_.cancel && o_.cancel->load()) interrupted_ = true;
+  if (o_.cancel && o_.cancel->requested()) interrupted_ = true;
   return interrupted_ || (o_.stop && o_.stop->load());
 }
 
@@ -55,8 +62,19 @@ std::optional<Work> InputSource::next() {
 std::optional<Work> InputSource::next_file() {
   std::optional<InputFile> in = walker_.next();
   if (!in) return std::nullopt;
+  // --resume: an input the earlier run finished takes its earlier result, in its place.
+  if (o_.resume && !is_live_input(in->display))
+    if (std::optional<FileResult> done = o_.resume->take(in->display)) {
+      Work w;
+      w.result = std::move(*done);
+      w.input = std::move(*in);
+      return w;
+    }
   // A file that cannot be processed still gets its place, in order, in every report.
-  if (!in->error.empty()) return failed(std::move(*in), FileKind::Unknown, "", in->error);
+  // Copied first: the InputFile argument may be moved from before a reference into it is read.
+  if (const std::string why = in->error; !why.empty())
+    return failed(std::move(*in), FileKind::Unknown, "", why);
+  if (const std::string why = in->skipped; !why.empty()) return skipped(std::move(*in), {}, why);
   if (is_live_input(in->display)) return open_live(std::move(*in));
   MediaInfo info;
   try {
@@ -64,6 +82,9 @@ std::optional<Work> InputSource::next_file() {
   } catch (const std::exception& e) {
     return failed(std::move(*in), FileKind::Unknown, "", e.what());
   }
+  if (not_media(in->path, info))
+    return skipped(std::move(*in), info.format,
+                   info.reason.empty() ? "not an image or video" : info.reason);
   if (info.kind == FileKind::Unknown)
     return failed(std::move(*in), info.kind, info.format,
                   info.reason.empty() ? "not an image or video" : info.reason);

@@ -1,15 +1,19 @@
 #include "maskdetect/input_walk.hpp"
 
 #include <dirent.h>
+#include <glob.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <fstream>
 #include <map>
 
 #include "maskdetect/live_source.hpp"
+#include "maskdetect/out_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -83,6 +87,15 @@ std::string with_suffix(const fs::path& name, int n, bool before_extension) {
   return name.stem().string() + suffix + name.extension().string();
 }
 
+// A listed path's folders, made relative so they can be kept under --out: "/data/x/a.jpg" ->
+// "data/x/a.jpg", "../x/a.jpg" -> "x/a.jpg".
+fs::path without_root(const fs::path& p) {
+  fs::path rel;
+  for (const auto& part : p.relative_path())
+    if (!(rel.empty() && part == "..")) rel /= part;
+  return rel.empty() ? p : rel;
+}
+
 }  // namespace
 
 struct InputWalker::State {
@@ -92,7 +105,11 @@ struct InputWalker::State {
   fs::path out_canonical;  // may not exist yet
   std::optional<Identity> out_id;
   std::istream* stdin_list = nullptr;
-  bool reading_stdin = false;
+  char separator = '\n';
+  std::istream* reading = nullptr;           // the list being read ("-" or "@FILE"), if any
+  std::unique_ptr<std::ifstream> list_file;  // owns `reading` for "@FILE"
+  std::deque<std::string> pending;           // a glob's matches, not yet walked
+  bool listed = false;                       // the current root came from a list or a glob
   std::set<Identity> visited;
   std::vector<Frame> stack;
   // Top-level names under --out already taken. Relative roots with the same first component
@@ -115,25 +132,71 @@ struct InputWalker::State {
     return !ec && is_within(target, out_canonical);
   }
 
-  std::optional<std::string> next_root() {
+  // The next root to walk; an error entry when a list cannot be read or a pattern matches
+  // nothing.
+  std::optional<std::string> next_root(std::optional<InputFile>& problem) {
     for (;;) {
-      if (reading_stdin) {
+      listed = true;
+      if (!pending.empty()) {
+        std::string next = std::move(pending.front());
+        pending.pop_front();
+        return next;
+      }
+      if (reading) {
         std::string line;
-        if (stdin_list && std::getline(*stdin_list, line)) {
-          if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (std::getline(*reading, line, separator)) {
+          if (!line.empty() && line.back() == '\r' && separator == '\n') line.pop_back();
           const bool blank = std::all_of(line.begin(), line.end(),
                                          [](unsigned char c) { return std::isspace(c); });
           if (!blank) return line;
           continue;
         }
-        reading_stdin = false;
+        reading = nullptr;
+        list_file.reset();
       }
+      listed = false;
       if (next_input >= inputs.size()) return std::nullopt;
       std::string in = inputs[next_input++];
-      if (in != "-") return in;
-      if (!stdin_list) return std::string("-");  // reported as an error by the caller
-      reading_stdin = true;
+      if (in == "-") {
+        if (!stdin_list) return std::string("-");  // reported as an error by the caller
+        reading = stdin_list;
+      } else if (in.size() > 1 && in[0] == '@' && !exists(in)) {
+        list_file = std::make_unique<std::ifstream>(in.substr(1));
+        if (!*list_file) {
+          problem = InputFile{
+              in, in, {}, "cannot read the list " + in.substr(1) + ": " + errno_message(errno)};
+          list_file.reset();
+          return std::nullopt;
+        }
+        reading = list_file.get();
+      } else if (!exists(in) && is_pattern(in)) {
+        if (!expand(in, problem)) return std::nullopt;
+      } else {
+        return in;
+      }
     }
+  }
+
+  static bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+  }
+
+  static bool is_pattern(const std::string& s) { return s.find_first_of("*?[") != s.npos; }
+
+  // Queues the matches of a glob pattern, in byte order; false (and `problem`) when none.
+  bool expand(const std::string& pattern, std::optional<InputFile>& problem) {
+    glob_t g{};
+    const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g);
+    std::vector<std::string> matches(g.gl_pathv, g.gl_pathv + (rc == 0 ? g.gl_pathc : 0));
+    ::globfree(&g);
+    if (matches.empty()) {
+      problem = InputFile{pattern, pattern, {}, "no file matches the pattern"};
+      return false;
+    }
+    std::sort(matches.begin(), matches.end());
+    pending.assign(matches.begin(), matches.end());
+    return true;
   }
 
   // Where a root's outputs go. A plain relative path mirrors itself; anything else (absolute,
@@ -141,6 +204,7 @@ struct InputWalker::State {
   fs::path root_out_rel(const std::string& spelling, bool is_dir) {
     fs::path p = fs::path(spelling).lexically_normal();
     if (!p.empty() && p.filename().empty()) p = p.parent_path();  // "photos/" -> "photos"
+    if (listed) p = without_root(p);
     const bool relative = p.is_relative() && !p.empty() && p != "." && *p.begin() != "..";
     fs::path rel;
     if (relative) {
@@ -220,6 +284,11 @@ struct InputWalker::State {
                        stat_error(frame.path, errno)};
     if (is_out_dir(st, frame.path, via_link)) return std::nullopt;
     if (!visited.insert(Identity{st.st_dev, st.st_ino}).second) return std::nullopt;
+    if (holds_run_output(frame.path)) {
+      InputFile skip{frame.path, frame.display.string(), frame.out_rel, {}};
+      skip.skipped = "the output folder of an earlier maskdetect run: not walked";
+      return skip;
+    }
     if (auto err = list(frame))
       return InputFile{frame.path, frame.display.string(), frame.out_rel, *err};
     stack.push_back(std::move(frame));
@@ -256,7 +325,9 @@ struct InputWalker::State {
   std::optional<InputFile> next() {
     for (;;) {
       if (stack.empty()) {
-        const std::optional<std::string> root = next_root();
+        std::optional<InputFile> problem;
+        const std::optional<std::string> root = next_root(problem);
+        if (problem) return problem;
         if (!root) return std::nullopt;
         if (auto item = start_root(*root)) return item;
         continue;
@@ -284,10 +355,11 @@ struct InputWalker::State {
 };
 
 InputWalker::InputWalker(std::vector<std::string> inputs, std::filesystem::path out_dir,
-                         std::istream* stdin_list)
+                         std::istream* stdin_list, char separator)
     : state_(std::make_unique<State>()) {
   state_->inputs = std::move(inputs);
   state_->stdin_list = stdin_list;
+  state_->separator = separator;
   if (!out_dir.empty()) {
     std::error_code ec;
     state_->out_canonical = fs::weakly_canonical(fs::absolute(out_dir, ec), ec);

@@ -220,3 +220,63 @@ TEST_CASE("walk: '-' reads a list of paths from stdin", "[walk]") {
   CHECK(files[3].error == "no such file or directory");
   CHECK(walk({"-"}, "out", nullptr).at(0).error.find("standard input") != std::string::npos);
 }
+
+TEST_CASE("a glob pattern expands sorted, one that matches nothing is an error entry",
+          "[walk][pipelines]") {
+  TempDir t;
+  for (const char* n : {"b.jpg", "a.jpg", "c.png", "sub/d.jpg"}) touch(t.path() / n);
+  const auto files = walk({(t.path() / "*.jpg").string(), (t.path() / "*.gif").string()}, {});
+  REQUIRE(files.size() == 3);
+  CHECK(files[0].path == t.path() / "a.jpg");
+  CHECK(files[1].path == t.path() / "b.jpg");
+  CHECK(files[2].error == "no file matches the pattern");
+  // A file whose name has a pattern character is the file, not a pattern.
+  touch(t.path() / "[1].jpg");
+  const auto literal = walk({(t.path() / "[1].jpg").string()}, {});
+  REQUIRE(literal.size() == 1);
+  CHECK(literal[0].error.empty());
+}
+
+TEST_CASE("@FILE and NUL-separated lists name inputs, listed paths keep their folders",
+          "[walk][pipelines]") {
+  TempDir t;
+  touch(t.path() / "x" / "a.jpg");
+  touch(t.path() / "y" / "b.jpg");
+  std::ofstream(t.path() / "list.txt") << (t.path() / "y/b.jpg").string() << "\n\n"
+                                       << (t.path() / "x/a.jpg").string() << "\r\n";
+  const auto listed = walk({"@" + (t.path() / "list.txt").string()}, {});
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].path == t.path() / "y/b.jpg");
+  CHECK(listed[0].out_rel == t.path().relative_path() / "y/b.jpg");
+  CHECK(listed[1].out_rel == t.path().relative_path() / "x/a.jpg");
+  // Named directly, an absolute path still gets only its own name.
+  CHECK(walk({(t.path() / "x/a.jpg").string()}, {})[0].out_rel == "a.jpg");
+
+  {
+    const InDir in(t.path() / "x");
+    std::istringstream nul(std::string("../y/b.jpg") + '\0' + "a.jpg" + '\0');
+    InputWalker w({"-"}, {}, &nul, '\0');
+    CHECK(w.next()->out_rel == "y/b.jpg");  // the leading .. cannot be kept under --out
+    CHECK(w.next()->out_rel == "a.jpg");
+    CHECK_FALSE(w.next().has_value());
+  }
+
+  const auto missing = walk({"@" + (t.path() / "nope.txt").string()}, {});
+  REQUIRE(missing.size() == 1);
+  CHECK_THAT(missing[0].error, Catch::StartsWith("cannot read the list"));
+}
+
+TEST_CASE("a folder holding an earlier run's output is one skipped entry", "[walk][pipelines]") {
+  TempDir t;
+  touch(t.path() / "a.jpg");
+  touch(t.path() / "old" / "a.jpg");
+  std::ofstream(t.path() / "old" / "report.json") << R"({"schema": "maskdetect.report/2"})";
+  touch(t.path() / "notes" / "report.json");  // someone else's report.json: walked
+  const auto files = walk({t.path().string()}, {});
+  REQUIRE(files.size() == 3);
+  CHECK(files[0].display == (t.path() / "a.jpg").string());
+  CHECK(files[1].display == (t.path() / "notes/report.json").string());
+  CHECK(files[1].skipped.empty());
+  CHECK(files[2].display == (t.path() / "old").string());
+  CHECK_THAT(files[2].skipped, Catch::Contains("earlier maskdetect run"));
+}

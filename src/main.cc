@@ -1,18 +1,18 @@
-// The maskdetect command line: maps options onto RunOptions and EvalOptions. Nothing else.
+// The maskdetect command line: maps options onto RunOptions; main() picks the run or a
+// subcommand (cli.hpp). Nothing else.
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 #include <CLI/CLI.hpp>
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "maskdetect/config.hpp"
 #include "maskdetect/detector.hpp"
 #include "maskdetect/errors.hpp"
@@ -21,26 +21,23 @@
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/run.hpp"
 #include "maskdetect/serve.hpp"
+#include "maskdetect/stop.hpp"
+#include "maskdetect/suggest.hpp"
 #include "maskdetect/time_spec.hpp"
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_sigint(int) {
-  if (g_interrupted.exchange(true)) {
-    // A second Ctrl-C means "now": give the default action back and re-raise.
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
-  }
-}
+using maskdetect::cli::add_detector_options;
+using maskdetect::cli::add_face_threshold_option;
 
 constexpr const char* kDescription =
     "Finds faces in photos, folders, videos, streams and cameras, decides for each face whether\n"
     "a mask is worn, and writes annotated media plus report.json and report.csv under --out.\n"
     "In videos, faces are tracked: the reports count people and the seconds they are on screen.\n\n"
     "Exit status: 0 all inputs processed, 1 some inputs failed (each named in the report),\n"
-    "2 usage or setup error, 3 a --fail-on condition was met, 130 interrupted.";
+    "2 usage or setup error (also: --out holds an earlier run or another run's lock), 3 a\n"
+    "--fail-on condition was met, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141\n"
+    "stdout closed; after a stop the reports cover the files finished, and --resume goes on.";
 
 // "maskdetect 0.1.0 (git 0123456789ab)"; without the commit when built outside a clone.
 std::string version_line() {
@@ -50,76 +47,13 @@ std::string version_line() {
   return line;
 }
 
-void add_face_threshold_option(CLI::App& app, std::optional<float>& face_threshold) {
-  app.add_option_function<float>(
-         "--face-threshold", [&face_threshold](float v) { face_threshold = v; },
-         "Detector boxes the classifier gives P(face) below this are dropped as not faces "
-         "(P(face) = 1 - P(not_face)) [default: the model card's face_threshold for the "
-         "chosen --detector]")
-      ->check(CLI::Range(0.0, 1.0));
-}
-
-void add_detector_options(CLI::App& app, maskdetect::DetectorOptions& d) {
-  app.add_option("--detector", d.engine,
-                 "Face detector: haar (OpenCV's frontal cascade, from opencv-data) or yunet "
-                 "(the shipped YuNet-n network: finds far more masked and small faces, and is "
-                 "faster; see --detector-model)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"haar", "yunet"}));
-  app.add_option("--cascade", d.cascade,
-                 "Haar cascade XML [default: $MASKDETECT_CASCADE, else opencv-data's "
-                 "haarcascade_frontalface_default.xml]")
-      ->type_name("PATH");
-  app.add_option("--scale-factor", d.scale_factor,
-                 "Haar: image pyramid step; smaller finds more faces, slower")
-      ->capture_default_str()
-      ->check(CLI::Range(1.01, 3.0));
-  app.add_option("--min-neighbors", d.min_neighbors,
-                 "Haar: overlapping hits needed to accept a face; higher means fewer false "
-                 "faces, more missed ones")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 100));
-  app.add_option("--cascade-stages", d.cascade_stages,
-                 "Haar: use only the cascade's first N stages (0 = all); fewer stages find "
-                 "masked faces the full cascade rejects, and the classifier drops the boxes "
-                 "that are not faces")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
-  app.add_option("--haar-upscale", d.haar_upscale,
-                 "Haar: photos whose longest side (after --detect-size) is below N px are "
-                 "searched on a copy enlarged up to 2x (pyramid step at least 1.2), so that "
-                 "faces smaller than the cascade's 24 px window, down to --min-face, are found; "
-                 "0 = never (faster, misses faces under 24 px)")
-      ->capture_default_str()
-      ->type_name("N")
-      ->check(CLI::Range(0, 100000));
-  app.add_option("--min-face", d.min_face,
-                 "Smallest face to look for, in original pixels [default: " +
-                     std::to_string(maskdetect::default_min_face("haar")) + " for haar, " +
-                     std::to_string(maskdetect::default_min_face("yunet")) + " for yunet]")
-      ->check(CLI::Range(4, 100000));
-  app.add_option("--detect-size", d.detect_size,
-                 "Detect on a copy whose longest side is at most this many pixels (boxes are "
-                 "mapped back to the original); 0 = full resolution")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 100000));
-  app.add_option("--detector-model", d.model,
-                 "YuNet ONNX: the shipped yunet_n_640_640.onnx, or the OpenCV model zoo's "
-                 "face_detection_yunet_2022mar / 2023mar (the layout is told from the network's "
-                 "outputs) [default: $MASKDETECT_YUNET_MODEL, else the installed or source "
-                 "tree's models/yunet_n_640_640.onnx]")
-      ->type_name("PATH");
-  app.add_option("--detector-score", d.score_threshold, "YuNet: minimum face score")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-}
-
 // What the run command's flags say before they become RunOptions.
 struct RunFlags {
   std::string model;
-  std::vector<std::string> fail_on;
+  std::vector<std::string> fail_on, input_lists;
   bool no_annotate = false, no_html = false, progress = false, no_progress = false,
        no_audio = false;
+  bool resume = false, overwrite = false, null_separated = false;
 };
 
 // An option that takes a time (seconds or [hh:]mm:ss) into `seconds`.
@@ -172,21 +106,52 @@ void add_video_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
                "Esc stops the run (reports are still written). Needs a display");
 }
 
-void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
-  app.add_option("-i,--input", o.pipeline.inputs,
-                 "Image, video or folder to process (repeatable). Folders are walked "
-                 "recursively in name order; files are recognised by content, not extension. "
-                 "'-' reads paths from stdin, one per line. Live sources: a stream URL as FFmpeg "
-                 "reads it (rtsp://, http(s)://, udp://, ...) or a camera (/dev/video0 or "
-                 "camera:0); they run until they end, --duration, --max-frames or Ctrl-C, and "
-                 "drop frames when processing falls behind [required]");
-  app.add_option("-o,--out", o.pipeline.out_dir,
-                 "Output folder: annotated media mirroring the input tree, report.json, "
-                 "report.csv. Created if missing; inputs are never overwritten [required]");
+// What is written under --out besides report.json and report.csv.
+void add_output_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
   app.add_option("--jsonl", o.jsonl,
                  "Also stream one JSON object per image or video frame to FILE as it is "
                  "processed; '-' writes to stdout (stdout then carries only data)")
       ->type_name("FILE|-");
+  app.add_flag("--no-annotate", f.no_annotate, "Do not write annotated images and videos");
+  app.add_option("--annotate-size", o.annotate_size,
+                 "Write annotated images scaled down so that their longest side is at most this "
+                 "many pixels; 0 = the original size. Boxes in the reports stay in original pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  app.add_flag("--no-html", f.no_html,
+               "Do not write report.html (a page of the run: summary, gallery, people in "
+               "videos, failures) and its thumbnails in OUT/report_files/");
+  app.add_flag("--save-crops", o.save_crops,
+               "Also save each face crop under OUT/crops/, named by label");
+}
+
+void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
+  app.add_option("-i,--input", o.pipeline.inputs,
+                 "Image, video or folder to process (repeatable). Folders are walked "
+                 "recursively in name order; files are recognised by content, not extension. "
+                 "'-' reads paths from stdin, one per line, and @FILE from FILE (listed paths "
+                 "keep their folders under --out). A quoted glob pattern ('photos/*.jpg') is "
+                 "expanded, sorted. Files that are not images or videos are skipped. "
+                 "Live sources: a stream URL as FFmpeg "
+                 "reads it (rtsp://, http(s)://, udp://, ...) or a camera (/dev/video0 or "
+                 "camera:0); they run until they end, --duration, --max-frames or Ctrl-C, and "
+                 "drop frames when processing falls behind [required]");
+  app.add_option("--input-list", f.input_lists,
+                 "A file of paths to process, one a line, as --input @FILE (repeatable)")
+      ->type_name("FILE");
+  app.add_flag("-0,--null", f.null_separated,
+               "Paths on stdin and in lists are separated by NUL, as find -print0 writes them");
+  app.add_option("-o,--out", o.pipeline.out_dir,
+                 "Output folder: annotated media mirroring the input tree, report.json, "
+                 "report.csv. Created if missing; inputs are never overwritten. One run at a "
+                 "time; a folder holding an earlier run needs --resume or --overwrite [required]");
+  auto* resume = app.add_flag("--resume", f.resume,
+                              "Continue the interrupted or partial run in --out: inputs it "
+                              "finished are not processed again; the reports cover both");
+  app.add_flag("--overwrite", f.overwrite,
+               "Replace the earlier run in --out: its reports and the files they list are "
+               "removed first (nothing else)")
+      ->excludes(resume);
   app.add_option("--threshold", o.engine.threshold,
                  "A face is labelled mask when P(mask) >= this, otherwise no_mask")
       ->capture_default_str()
@@ -207,169 +172,30 @@ void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
                  "decoding them")
       ->capture_default_str()
       ->check(CLI::Range(static_cast<std::uint64_t>(1), static_cast<std::uint64_t>(1) << 40));
-  app.add_flag("--no-annotate", f.no_annotate, "Do not write annotated images and videos");
-  app.add_option("--annotate-size", o.annotate_size,
-                 "Write annotated images scaled down so that their longest side is at most this "
-                 "many pixels; 0 = the original size. Boxes in the reports stay in original pixels")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1000000));
-  app.add_flag("--no-html", f.no_html,
-               "Do not write report.html (a page of the run: summary, gallery, people in "
-               "videos, failures) and its thumbnails in OUT/report_files/");
-  app.add_flag("--save-crops", o.save_crops,
-               "Also save each face crop under OUT/crops/, named by label");
+  add_output_options(app, o, f);
   app.add_option(
          "--fail-on", f.fail_on,
          "Exit with status 3 when: no_mask (any face labelled no_mask, or with the model's "
          "mask-worn-wrong label when its card has one), any-face (any face found), error (any "
-         "input failed). Repeatable")
-      ->check(CLI::IsMember({"no_mask", "any-face", "error"}));
+         "input failed), empty (no image or video to process). The files that met it are "
+         "printed, even with --quiet. Repeatable")
+      ->check(CLI::IsMember({"no_mask", "any-face", "error", "empty"}));
   app.add_flag("--allow-incorrect", o.fail_on.allow_incorrect,
                "With --fail-on no_mask: faces with the model's mask-worn-wrong label (below the "
                "nose or on the chin; the card's roles.incorrect) do not fail the run");
   auto* quiet =
-      app.add_flag("-q,--quiet", o.console.quiet, "Print nothing but errors that stop the run");
+      app.add_flag("-q,--quiet", o.console.quiet,
+                   "No summary, progress or warnings; errors and the files that met --fail-on "
+                   "are still printed");
   app.add_flag("-v,--verbose", o.console.verbose, "Print a line per file")->excludes(quiet);
   app.add_flag("--progress", f.progress,
                "Show a progress line on stderr [default: when stderr is a terminal]");
   app.add_flag("--no-progress", f.no_progress, "Never show a progress line");
 }
 
-struct EvalFlags {
-  std::vector<std::string> datasets;
-  std::string model;
-};
-
-CLI::App* add_eval_command(CLI::App& app, maskdetect::EvalOptions& e, EvalFlags& f) {
-  CLI::App* eval = app.add_subcommand(
-      "eval",
-      "Measure detection and classification on annotated data: PASCAL VOC folders (images/ + "
-      "annotations/) or class folders of face crops (with_mask/, without_mask/). Prints face "
-      "recall and precision at IoU 0.5 and 0.3 per class, the confusion matrix, no_mask "
-      "precision / recall / F1 and time per image; see docs/eval.md");
-  eval->add_option("datasets", f.datasets, "Dataset folders")->required();
-  eval->add_option("--split", e.split,
-                   "Part of each set to use, by the training split rule (test is what results "
-                   "are quoted on)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"all", "train", "val", "test"}));
-  eval->add_option("--json", e.json_out, "Also write the metrics as JSON to FILE")
-      ->type_name("FILE");
-  eval->add_option("--from-report", e.from_report,
-                   "Score the faces of this report.json (maskdetect's, or any with "
-                   "files[].path and files[].faces[].box/label, matched by file name) instead of "
-                   "running the detector")
-      ->type_name("FILE");
-  eval->add_option("--limit", e.limit, "Use only the first N images of each set (0 = all)")
-      ->capture_default_str();
-  eval->add_option("--scale", e.scales,
-                   "Evaluate VOC sets with each photo shrunk by these factors in (0, 1], e.g. "
-                   "1,0.5,0.333 (a stand-in for smaller faces); crop sets ignore it")
-      ->delimiter(',')
-      // One argument per --scale (a vector option would take the dataset after it too).
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->type_name("LIST")
-      ->capture_default_str();
-  eval->add_option("--model", f.model, "Classifier ONNX file [default: the installed model]")
-      ->type_name("PATH");
-  eval->add_option("--threshold", e.engine.threshold, "A face is mask when P(mask) >= this")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  add_face_threshold_option(*eval, e.engine.face_threshold);
-  eval->add_option("--threads", e.threads, "Images processed in parallel; 0 = one per core")
-      ->capture_default_str();
-  add_detector_options(*eval, e.engine.detector);
-  return eval;
-}
-
-struct ServeFlags {
-  std::string model;
-  double max_upload_mb = 20, max_video_mb = 200;
-};
-
-CLI::App* add_serve_command(CLI::App& app, maskdetect::ServeOptions& s, ServeFlags& f) {
-  CLI::App* serve = app.add_subcommand(
-      "serve",
-      "Run a local web app: upload photos or a video, or turn on the browser's camera, and see "
-      "each face boxed and labelled, with the same analysis as the command line; and a JSON API "
-      "(POST /api/detect) for other programs, see docs/serve.md. Ctrl-C stops it");
-  serve
-      ->add_option("--host", s.host,
-                   "Address to listen on; the default answers this machine only. Anyone who "
-                   "can reach the address can use the server")
-      ->capture_default_str();
-  serve->add_option("--port", s.port, "Port to listen on; 0 = any free port (printed)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  serve->add_option("--max-upload-mb", f.max_upload_mb, "Largest photo accepted, in MiB")
-      ->capture_default_str()
-      ->check(CLI::Range(0.001, 4096.0));
-  serve->add_option("--max-video-mb", f.max_video_mb, "Largest video accepted, in MiB")
-      ->capture_default_str()
-      ->check(CLI::Range(0.001, 16384.0));
-  serve
-      ->add_option("--max-requests", s.max_requests,
-                   "Requests handled at once; further connections wait their turn")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  serve
-      ->add_option("--threads", s.run.pipeline.threads,
-                   "Photos analysed at once (one engine each), and a video's workers; 0 = one "
-                   "per core")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 256));
-  serve
-      ->add_option("--max-pixels", s.run.pipeline.max_pixels,
-                   "Refuse photos and videos whose frames have more pixels than this, from "
-                   "their headers")
-      ->capture_default_str()
-      ->check(CLI::Range(static_cast<std::uint64_t>(1), static_cast<std::uint64_t>(1) << 40));
-  serve->add_option("--model", f.model, "Classifier ONNX file [default: the installed model]")
-      ->type_name("PATH");
-  serve->add_option("--threshold", s.run.engine.threshold, "A face is mask when P(mask) >= this")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  add_face_threshold_option(*serve, s.run.engine.face_threshold);
-  add_detector_options(*serve, s.run.engine.detector);
-  serve->add_flag("-v,--verbose", s.verbose, "Print a line per request");
-  return serve;
-}
-
-int serve_command(maskdetect::ServeOptions& s, const ServeFlags& f) {
-  s.run.engine.model = f.model;
-  s.max_upload_bytes = static_cast<std::uint64_t>(f.max_upload_mb * (1 << 20));
-  s.max_video_bytes = static_cast<std::uint64_t>(f.max_video_mb * (1 << 20));
-  std::signal(SIGINT, on_sigint);
-  std::signal(SIGTERM, on_sigint);
-  try {
-    maskdetect::serve(s, g_interrupted, std::cerr, [&s](int port) {
-      std::cerr << "maskdetect serve: listening on http://" << s.host << ':' << port
-                << "/ (Ctrl-C stops)" << std::endl;
-    });
-    return 0;
-  } catch (const maskdetect::SetupError& err) {
-    std::cerr << "maskdetect serve: " << err.what() << '\n';
-    return 2;
-  }
-}
-
-int eval_command(maskdetect::EvalOptions& e, const EvalFlags& f) {
-  for (const auto& d : f.datasets) e.datasets.emplace_back(d);
-  e.engine.model = f.model;
-  try {
-    maskdetect::run_eval(e, std::cout, std::cerr);
-    return 0;
-  } catch (const maskdetect::SetupError& err) {
-    std::cerr << "maskdetect eval: " << err.what() << '\n';
-    return 2;
-  }
-}
-
 int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
-  if (o.pipeline.inputs.empty() || o.pipeline.out_dir.empty()) {
-    std::cerr << "maskdetect: " << (o.pipeline.inputs.empty() ? "--input" : "--out")
+  if ((o.pipeline.inputs.empty() && f.input_lists.empty()) || o.pipeline.out_dir.empty()) {
+    std::cerr << "maskdetect: " << (o.pipeline.out_dir.empty() ? "--out" : "--input")
               << " is required\nRun 'maskdetect --help' for the options.\n";
     return 2;
   }
@@ -386,11 +212,16 @@ int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
     if (c == "no_mask") o.fail_on.unmasked = true;
     if (c == "any-face") o.fail_on.any_face = true;
     if (c == "error") o.fail_on.error = true;
+    if (c == "empty") o.fail_on.empty = true;
   }
+  for (const auto& l : f.input_lists) o.pipeline.inputs.push_back("@" + l);
+  if (f.null_separated) o.pipeline.list_separator = '\0';
+  o.reuse = f.resume      ? maskdetect::Reuse::Resume
+            : f.overwrite ? maskdetect::Reuse::Overwrite
+                          : maskdetect::Reuse::Refuse;
   o.console.progress = !f.no_progress && !o.console.quiet && (f.progress || isatty(STDERR_FILENO));
-  o.pipeline.cancel = &g_interrupted;
-  std::signal(SIGINT, on_sigint);
-  std::signal(SIGTERM, on_sigint);
+  o.stop = &maskdetect::cli::stop_request();
+  maskdetect::install_stop_signals(maskdetect::cli::stop_request());
   try {
     const auto outcome = maskdetect::run_maskdetect(o, std::cin, std::cout, std::cerr);
     std::cout.flush();
@@ -402,6 +233,16 @@ int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
     std::cerr << "maskdetect: unexpected error: " << e.what() << '\n';
     return 2;
   }
+}
+
+// Every long option of the app and its subcommands, for "did you mean".
+std::vector<std::string> option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options())
+    for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
+  for (const CLI::App* sub : app.get_subcommands({}))
+    for (const auto& n : option_names(*sub)) names.push_back(n);
+  return names;
 }
 
 }  // namespace
@@ -422,11 +263,11 @@ int main(int argc, char** argv) {
   RunFlags run_flags;
   add_run_options(app, run, run_flags);
   maskdetect::EvalOptions eval;
-  EvalFlags eval_flags;
-  CLI::App* eval_app = add_eval_command(app, eval, eval_flags);
+  maskdetect::cli::EvalFlags eval_flags;
+  CLI::App* eval_app = maskdetect::cli::add_eval_command(app, eval, eval_flags);
   maskdetect::ServeOptions serve;
-  ServeFlags serve_flags;
-  CLI::App* serve_app = add_serve_command(app, serve, serve_flags);
+  maskdetect::cli::ServeFlags serve_flags;
+  CLI::App* serve_app = maskdetect::cli::add_serve_command(app, serve, serve_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -436,9 +277,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "maskdetect: " << e.what() << "\nRun 'maskdetect --help' for the options.\n";
+    std::cerr << "maskdetect: " << e.what() << '\n';
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr)
+      std::cerr << maskdetect::unexpected_argument_hints(app.remaining(true), option_names(app));
+    std::cerr << "Run 'maskdetect --help' for the options.\n";
     return 2;
   }
-  if (*serve_app) return serve_command(serve, serve_flags);
-  return *eval_app ? eval_command(eval, eval_flags) : run_command(run, run_flags);
+  if (*serve_app) return maskdetect::cli::serve_command(serve, serve_flags);
+  return *eval_app ? maskdetect::cli::eval_command(eval, eval_flags) : run_command(run, run_flags);
 }

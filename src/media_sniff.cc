@@ -1,6 +1,7 @@
 #include "maskdetect/media_sniff.hpp"
 
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 
 #include "image_headers.hpp"
 #include "sniff_source.hpp"
@@ -234,6 +235,27 @@ MediaInfo sniff_media(const std::filesystem::path& path) {
     }
   }
   return info;
+}
+
+bool media_extension(const std::filesystem::path& path) {
+  static const std::set<std::string> kMedia = {
+      "jpg", "jpeg", "jpe",  "jfif", "png",  "bmp", "dib", "gif", "tif", "tiff", "webp", "jp2",
+      "j2k", "jpf",  "jpx",  "pbm",  "pgm",  "ppm", "pnm", "pam", "pfm", "exr",  "hdr",  "pic",
+      "ras", "sr",   "heic", "heif", "avif", "mp4", "m4v", "mov", "avi", "mkv",  "webm", "flv",
+      "ogv", "mpg",  "mpeg", "ts",   "m2ts", "mts", "3gp", "wmv", "asf", "vob",  "mxf"};
+  std::string ext = path.extension().string();
+  if (ext.size() < 2) return false;
+  ext.erase(0, 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return kMedia.count(ext) > 0;
+}
+
+bool not_media(const std::filesystem::path& path, const MediaInfo& info) {
+  if (info.kind != FileKind::Unknown || media_extension(path)) return false;
+  // Content recognised as an image or video format is media this build cannot read: a failure.
+  // Audio shares containers with video but is not media here.
+  return info.format.empty() || starts_with(info.reason, "an audio file");
 }
 
 }  // namespace maskdetect

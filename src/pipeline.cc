@@ -36,7 +36,11 @@ class Stages {
 
   void work(Engine& engine, Work& w) {
     try {
-      if (w.type == Work::Type::File && w.result.status == FileStatus::Ok) image(engine, w);
+      if (w.type == Work::Type::File && w.result.status == FileStatus::Ok && !w.result.resumed) {
+        // Asked twice to stop: a photo not yet started is left to --resume, not finished.
+        if (o_.cancel && o_.cancel->urgent()) w.type = Work::Type::Dropped;
+        if (w.type == Work::Type::File) image(engine, w);
+      }
       if (w.type == Work::Type::Frame && w.detect) frame(engine, w);
     } catch (const std::exception& e) {
       // One bad input never stops the run: it becomes that file's (or frame's) error.
@@ -131,7 +135,7 @@ class Stages {
     if (w.detect) ++v.detected_frames;
     if (!w.error.empty() && ++v.failed_frames <= kFrameWarnings)
       r.warnings.push_back("frame " + std::to_string(w.record.index) + ": " + w.error);
-    count_seconds(v, w.record);
+    v.count_seconds(w.record);
     r.frames += 1;
     if (!w.record.faces.empty()) r.frames_with_faces += 1;
     for (const Face& f : w.record.faces) r.faces_by_label[f.label] += 1;
@@ -139,20 +143,6 @@ class Stages {
     for (Sink* s : sinks_) guarded(r, [&] { s->frame(v.input, r, w.record, w.pixels); });
     w.times.write = ms_since(t0);
     r.timing_ms += w.times;
-  }
-
-  // A frame lasts until the next one; the first counts one nominal frame.
-  static void count_seconds(VideoState& v, const FrameRecord& frame) {
-    const double t = frame.time_ms;
-    const double fps = v.result.fps > 0 ? v.result.fps : 25.0;
-    const double dt = v.last_ms >= 0 && t > v.last_ms ? (t - v.last_ms) / 1000 : 1 / fps;
-    v.last_ms = t;
-    const auto& faces = frame.faces;
-    for (auto f = faces.begin(); f != faces.end(); ++f) {
-      // Once per label on screen, however many faces have it.
-      const auto same = [&](const Face& g) { return g.label == f->label; };
-      if (std::none_of(faces.begin(), f, same)) v.result.seconds_by_label[f->label] += dt;
-    }
   }
 
   void end_video(Work& w) {
@@ -178,9 +168,11 @@ class Stages {
     if (v.failed_frames > kFrameWarnings)
       r.warnings.push_back(std::to_string(v.failed_frames - kFrameWarnings) +
                            " more frames failed the same way");
-    if (w.interrupted)
+    if (w.interrupted) {
+      r.partial = true;
       r.warnings.push_back("interrupted: only the first " + std::to_string(r.frames) +
                            " frames were processed");
+    }
     if (w.lost_frames > 0)
       r.warnings.push_back("damaged video: " + std::to_string(w.lost_frames) + " of " +
                            std::to_string(w.announced_frames) +
@@ -241,6 +233,7 @@ RunSummary run_pipeline(const PipelineOptions& options, const EngineFactory& eng
   RunSummary& summary = stages.summary();
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   summary.interrupted = source.interrupted();
+  if (summary.interrupted && options.cancel) summary.stopped = options.cancel->reason_text();
   for (Sink* s : sinks) s->finish(summary);
   return summary;
 }

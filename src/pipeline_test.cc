@@ -54,7 +54,7 @@ class RecordingSink : public Sink {
   std::vector<int> widths;  // first face's width per image, -1 without a face
   std::vector<std::int64_t> frames;
   std::atomic<int> images{0};
-  std::atomic<bool>* cancel_after = nullptr;
+  StopRequest* cancel_after = nullptr;
   std::size_t cancel_at = 0;
   bool overlapped = false, finished = false;
   RunSummary summary;
@@ -69,7 +69,7 @@ class RecordingSink : public Sink {
     enter();
     files.push_back(fs::path(r.path).filename().string());
     widths.push_back(r.faces.empty() ? -1 : r.faces[0].box.width);
-    if (cancel_after && files.size() == cancel_at) cancel_after->store(true);
+    if (cancel_after && files.size() == cancel_at) cancel_after->request(StopRequest::kInterrupt);
     busy_ = false;
   }
   void finish(const RunSummary& s) override {
@@ -137,10 +137,12 @@ TEST_CASE("results reach the sinks in input order, whatever the thread count", "
     CHECK(one.widths[static_cast<std::size_t>(i)] == (i == kFailingLevel ? -1 : i + 1));
   }
   CHECK(one.files.back() == "notes.txt");
-  // The failing image and the text file; every other image reached image() with its pixels.
+  // The failing image failed and the text file was skipped; every other image reached image()
+  // with its pixels.
   CHECK(three.images == 39);
   CHECK(s3.files == 41);
-  CHECK(s3.failed == 2);
+  CHECK(s3.failed == 1);
+  CHECK(s3.skipped == 1);
   CHECK(s3.faces == 39);
   CHECK(s3.by_label.at("mask") == 20);     // even levels 0..38
   CHECK(s3.by_label.at("no_mask") == 19);  // odd levels 1..39 but the failing 13
@@ -151,7 +153,7 @@ TEST_CASE("a run cancelled mid-way stops taking work and still writes a valid re
           "[pipeline]") {
   testing::TempDir in, out;
   write_images(in.path(), 60);
-  std::atomic<bool> cancel{false};
+  StopRequest cancel;
   PipelineOptions o = options(in.path(), out.path(), 2);
   o.cancel = &cancel;
   RecordingSink rec;

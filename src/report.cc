@@ -85,7 +85,10 @@ ojson file_json(const FileResult& file) {
   const bool ok = file.status == FileStatus::Ok;
   ojson j = {
       {"path", file.path}, {"kind", to_string(file.kind)}, {"status", to_string(file.status)}};
-  if (!ok) j["error"] = file.error.empty() ? std::string("unknown error") : file.error;
+  if (file.status == FileStatus::Error)
+    j["error"] = file.error.empty() ? std::string("unknown error") : file.error;
+  if (file.status == FileStatus::Skipped)
+    j["reason"] = file.error.empty() ? std::string("not an image or video") : file.error;
   if (!file.format.empty()) j["format"] = file.format;
   if (file.width > 0 && file.height > 0) {
     j["width"] = file.width;
@@ -126,15 +129,18 @@ ojson frame_json(const std::string& path, const FrameRecord& frame) {
 }
 
 ojson summary_json(const RunSummary& s) {
-  return {{"files", s.files},
-          {"ok", s.ok},
-          {"failed", s.failed},
-          {"faces", s.faces},
-          {"people", s.people},
-          {"frames", s.frames},
-          {"by_label", s.by_label},
-          {"seconds", round_to(s.seconds, 0.001)},
-          {"interrupted", s.interrupted}};
+  ojson j = {{"files", s.files},
+             {"ok", s.ok},
+             {"failed", s.failed},
+             {"skipped", s.skipped},
+             {"faces", s.faces},
+             {"people", s.people},
+             {"frames", s.frames},
+             {"by_label", s.by_label},
+             {"seconds", round_to(s.seconds, 0.001)},
+             {"interrupted", s.interrupted}};
+  if (!s.stopped.empty()) j["stopped"] = s.stopped;
+  return j;
 }
 
 // A unique sibling of `path`: same directory (so rename() is atomic), hidden, and distinct per
@@ -211,15 +217,24 @@ void JsonReport::write(const RunSummary& summary) {
 
 // ---- JSON Lines ----
 
-JsonlWriter::JsonlWriter(std::ostream& out) : out_(out) {}
+JsonlWriter::JsonlWriter(std::ostream& out, StopRequest* on_closed)
+    : out_(out), on_closed_(on_closed) {}
 
 void JsonlWriter::add(const FileResult& file) {
+  if (!out_) return;
   // Flushed per line: a consumer at the other end of a pipe acts on each result as it comes.
   out_ << dump(file_json(file)) << '\n' << std::flush;
+  check();
 }
 
 void JsonlWriter::add_frame(const std::string& path, const FrameRecord& frame) {
+  if (!out_) return;
   out_ << dump(frame_json(path, frame)) << '\n' << std::flush;
+  check();
+}
+
+void JsonlWriter::check() {
+  if (!out_ && on_closed_) on_closed_->request(StopRequest::kOutputClosed);
 }
 
 // ---- summary ----
@@ -229,7 +244,9 @@ std::string format_summary(const RunSummary& s, const std::vector<std::string>& 
   out.setf(std::ios::fixed);
   out.precision(1);
   out << s.files << (s.files == 1 ? " file" : " files") << " (" << s.ok << " ok, " << s.failed
-      << " failed) · " << s.faces << (s.faces == 1 ? " face" : " faces");
+      << " failed";
+  if (s.skipped > 0) out << ", " << s.skipped << " skipped";
+  out << ") · " << s.faces << (s.faces == 1 ? " face" : " faces");
   // Videos count people (tracks), so a face on screen for a minute is one, not 1,500.
   if (s.frames > 0)
     out << " + " << s.people << (s.people == 1 ? " person" : " people") << " in videos";
@@ -255,7 +272,8 @@ std::string format_summary(const RunSummary& s, const std::vector<std::string>& 
   }
   out << '\n';
   if (s.interrupted)
-    out << "interrupted: the reports cover only the files finished before the stop\n";
+    out << "interrupted" << (s.stopped.empty() ? "" : " (" + s.stopped + ")")
+        << ": the reports cover only the files finished before the stop\n";
   return out.str();
 }
 

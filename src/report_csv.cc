@@ -1,8 +1,12 @@
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
 #include "maskdetect/atomic_file.hpp"
 #include "maskdetect/errors.hpp"
+#include "maskdetect/journal.hpp"
 #include "maskdetect/report.hpp"
 #include "numbers.hpp"
 
@@ -54,10 +58,14 @@ void write_row(AtomicFile& out, const Row& r) {
   const std::string* cells[] = {&r.path,  &r.kind,       &r.status, &r.frame, &r.time_ms, &r.end_ms,
                                 &r.face,  &r.track,      &r.x,      &r.y,     &r.w,       &r.h,
                                 &r.label, &r.confidence, &r.scores, &r.error, &r.warnings};
+  // Text that comes from outside (file names, labels, messages quoting them) must not become a
+  // formula; numbers are ours, and a negative x must stay a number.
+  const std::string* text[] = {&r.path, &r.label, &r.scores, &r.error, &r.warnings};
   std::string line;
   for (const std::string* c : cells) {
     if (!line.empty() || c != cells[0]) line += ',';
-    line += CsvReport::escape(*c);
+    const bool is_text = std::find(std::begin(text), std::end(text), c) != std::end(text);
+    line += CsvReport::escape(is_text ? CsvReport::neutralise(*c) : *c);
   }
   line += '\n';
   out.write(line);
@@ -86,6 +94,13 @@ CsvReport::~CsvReport() {
 std::string CsvReport::header() {
   return "path,kind,status,frame,time_ms,end_ms,face,track,x,y,w,h,label,confidence,scores,error,"
          "warnings";
+}
+
+std::string CsvReport::neutralise(const std::string& text) {
+  // OWASP's rule for CSV injection: a cell a spreadsheet would evaluate gets a leading quote.
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos)
+    return "'" + text;
+  return text;
 }
 
 std::string CsvReport::escape(const std::string& field) {
@@ -119,8 +134,10 @@ void CsvReport::add_tracks(const FileResult& video) {
     row.path = video.path;
     row.kind = t.person ? "person" : "track";
     row.status = to_string(video.status);
-    row.time_ms = number_text(round_to(t.first_s * 1000, 0.001));
-    row.end_ms = number_text(round_to(t.last_s * 1000, 0.001));
+    // To the millisecond, as report.json's first_s and last_s: the same sheet whether a track
+    // came from this run or, through --resume, from the journal.
+    row.time_ms = number_text(round_to(round_to(t.first_s, 0.001) * 1000, 0.001));
+    row.end_ms = number_text(round_to(round_to(t.last_s, 0.001) * 1000, 0.001));
     row.track = std::to_string(t.id);
     row.label = t.label;
     row.confidence = number_text(t.confidence);
@@ -129,13 +146,26 @@ void CsvReport::add_tracks(const FileResult& video) {
   }
 }
 
+// A video --resume took from an earlier run: its frame rows come from its frame records, so
+// the sheet is the one an uninterrupted run writes.
+void CsvReport::replay_frames(const FileResult& video) {
+  std::ifstream in(video.frames_file);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) add_frame(video, frame_from_json(j));
+  }
+}
+
 void CsvReport::add(const FileResult& file) {
   if (finished_) return;
+  if (file.resumed && file.kind == FileKind::Video && !file.frames_file.empty())
+    replay_frames(file);
   Row row;
   row.path = file.path;
   row.kind = to_string(file.kind);
   row.status = to_string(file.status);
-  row.error = file.status == FileStatus::Error ? file.error : std::string();
+  // A skipped file's reason goes where a failed file's error does: why it was not processed.
+  row.error = file.status != FileStatus::Ok ? file.error : std::string();
   row.warnings = join_warnings(file.warnings);
   // A video's faces went out frame by frame; its closing row (like an image with no face or a
   // failed file) makes sure every input shows up at least once.

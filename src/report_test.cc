@@ -248,3 +248,15 @@ TEST_CASE("CSV that cannot be created fails with the folder named", "[report]") 
   const fs::path path = dir.path() / "missing" / "report.csv";
   CHECK_THROWS_WITH(CsvReport(path), Catch::Contains((dir.path() / "missing").string()));
 }
+
+TEST_CASE("CSV text cells a spreadsheet would evaluate get a leading quote",
+          "[report][pipelines]") {
+  CHECK(CsvReport::neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")");
+  CHECK(CsvReport::neutralise("@SUM(1+1).jpg") == "'@SUM(1+1).jpg");
+  CHECK(CsvReport::neutralise("+1.jpg") == "'+1.jpg");
+  CHECK(CsvReport::neutralise("-2.jpg") == "'-2.jpg");
+  CHECK(CsvReport::neutralise("\tx") == "'\tx");
+  CHECK(CsvReport::neutralise("\rx") == "'\rx");
+  CHECK(CsvReport::neutralise("photos/a=b.jpg") == "photos/a=b.jpg");
+  CHECK(CsvReport::neutralise("") == "");
+}

@@ -8,12 +8,16 @@
 #include <functional>
 #include <iomanip>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
+#include "fail_on.hpp"
 #include "maskdetect/classifier.hpp"
 #include "maskdetect/config.hpp"
 #include "maskdetect/errors.hpp"
+#include "maskdetect/input_count.hpp"
+#include "maskdetect/journal.hpp"
 #include "maskdetect/live_source.hpp"
 #include "maskdetect/media_sinks.hpp"
 #include "maskdetect/report.hpp"
@@ -55,7 +59,8 @@ RunInfo run_info(const RunOptions& o, const EngineConfig& config) {
 // The outputs, in the order they must see each result: crops read the pixels before the
 // annotators draw on them, and media sinks record their files before the reports list them.
 struct Sinks {
-  std::ofstream jsonl_file;  // outlives the writer that uses it
+  std::ofstream jsonl_file;               // outlives the writer that uses it
+  std::unique_ptr<InputCounter> counter;  // outlives the console that asks it for the total
   std::vector<std::unique_ptr<Sink>> owned;
   std::vector<Sink*> list() const {
     std::vector<Sink*> out;
@@ -64,8 +69,9 @@ struct Sinks {
   }
 };
 
-void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::ostream& data_out,
-                std::ostream& log) {
+void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, RunInfo info,
+                std::unique_ptr<Sink> journal, std::ostream& data_out, std::ostream& log,
+                StopRequest* stop) {
   const fs::path& out = o.pipeline.out_dir;
   // First: it copies the pixels before any other sink draws on them or shrinks them.
   if (o.show) s.owned.push_back(std::make_unique<ShowWindow>("maskdetect", config.card));
@@ -79,12 +85,13 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::
                                                            v.end_s > 0 ? v.end_s : -1));
   }
   s.owned.push_back(std::make_unique<FrameRecordSink>(out));
-  s.owned.push_back(std::make_unique<JsonReport>(out / "report.json", run_info(o, config)));
+  s.owned.push_back(std::move(journal));  // after the sinks that record their outputs
+  s.owned.push_back(std::make_unique<JsonReport>(out / "report.json", std::move(info)));
   s.owned.push_back(std::make_unique<CsvReport>(out / "report.csv"));
   if (o.html)
     s.owned.push_back(std::make_unique<HtmlReport>(out, config.card, run_info(o, config)));
   if (o.jsonl == "-") {
-    s.owned.push_back(std::make_unique<JsonlWriter>(data_out));
+    s.owned.push_back(std::make_unique<JsonlWriter>(data_out, stop));
   } else if (!o.jsonl.empty()) {
     s.jsonl_file.open(o.jsonl, std::ios::trunc);
     if (!s.jsonl_file)
@@ -93,6 +100,10 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, std::
   }
   ConsoleOptions console = o.console;
   console.labels = config.card.face_labels();
+  if (console.progress) {
+    s.counter = std::make_unique<InputCounter>(o.pipeline.inputs, out, o.pipeline.list_separator);
+    console.total = [counter = s.counter.get()] { return counter->total(); };
+  }
   s.owned.push_back(std::make_unique<ConsoleSink>(log, console));
 }
 
@@ -139,6 +150,44 @@ bool show_while(ShowWindow& window, const std::function<void()>& run, std::atomi
   return quit;
 }
 
+// The journal's first line: what ran, so that --resume can refuse to mix two different runs. Its
+// params add to the report's the options that change what a video's entry says.
+nlohmann::json journal_header(const RunInfo& info, const RunOptions& o) {
+  const VideoOptions& v = o.pipeline.video;
+  nlohmann::json params = info.params;
+  params["vid_stride"] =
+      v.stride > 0 ? v.stride : default_stride(info.params.value("detector", "haar"));
+  params["start"] = v.start_s;
+  params["end"] = v.end_s;
+  params["duration"] = v.max_seconds;
+  params["max_frames"] = v.max_frames;
+  params["audio"] = o.audio;
+  return {{"schema", kJournalSchema},
+          {"tool", {{"name", "maskdetect"}, {"version", info.tool_version}}},
+          {"started_at", info.started_at},
+          {"model", {{"path", info.model_path}, {"sha256", info.model_sha256}}},
+          {"params", std::move(params)}};
+}
+
+// With --resume, what the earlier run in `out` finished; the report keeps that run's start time,
+// as one uninterrupted run's would.
+EarlierRun resume_from(const OutDir& out, const RunOptions& o, RunInfo& info) {
+  if (o.reuse != Reuse::Resume || !out.had_earlier_run()) return {};
+  EarlierRun r = read_earlier_run(out.path());
+  check_same_run(r.header, journal_header(info, o));
+  if (r.header.contains("started_at")) info.started_at = r.header["started_at"];
+  return r;
+}
+
+// Appends to the earlier run's journal; one that had only a report.json starts a journal with
+// that report's entries, so a second interruption loses none of them.
+std::unique_ptr<Sink> open_journal(const OutDir& out, const RunInfo& info, const RunOptions& o,
+                                   const EarlierRun& r) {
+  const bool append = !r.header.is_null();
+  return std::make_unique<Journal>(out.journal(), journal_header(info, o), append,
+                                   append ? std::vector<nlohmann::json>{} : r.files);
+}
+
 }  // namespace
 
 RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::ostream& data_out,
@@ -148,34 +197,49 @@ RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::os
     if (const std::string problem = camera_problem(input); !problem.empty())
       throw SetupError(problem);
   const auto config = std::make_shared<const EngineConfig>(EngineConfig::resolve(o.engine));
-  std::error_code ec;
-  fs::create_directories(o.pipeline.out_dir, ec);
-  if (ec || !fs::is_directory(o.pipeline.out_dir))
-    throw SetupError("cannot create output folder " + o.pipeline.out_dir.string() + ": " +
-                     (ec ? ec.message() : "not a directory") + "; choose another --out");
-  Sinks sinks;
-  make_sinks(sinks, o, *config, data_out, log);
+  const OutDir out(o.pipeline.out_dir, o.reuse);  // outlives the sinks: cleans up after them
+  StopRequest own_stop;
+  StopRequest* stop = o.stop != nullptr ? o.stop : &own_stop;
+  RunInfo info = run_info(o, *config);
   PipelineOptions p = o.pipeline;
+  std::optional<ResumeSet> done;
+  const EarlierRun earlier = resume_from(out, o, info);
+  if (earlier.found) done.emplace(earlier.files);
+  p.resume = done ? &*done : nullptr;
+  Sinks sinks;
+  make_sinks(sinks, o, *config, info, open_journal(out, info, o, earlier), data_out, log, stop);
+  const std::vector<std::string> failing = failing_labels(config->card, o.fail_on);
+  auto* witness = static_cast<FailOnWitness*>(
+      sinks.owned.emplace_back(std::make_unique<FailOnWitness>(o.fail_on, failing)).get());
   p.reduce_to = config->detector.detect_size;
   p.labels = config->card.face_labels();
   p.video.label_rule = track_label_rule(config);
   if (p.video.stride <= 0) p.video.stride = default_stride(config->detector.engine);
-  std::atomic<bool> stop{false};
-  p.stop = &stop;
+  std::atomic<bool> quit{false};
+  p.stop = &quit;
+  p.cancel = stop;
   RunOutcome outcome;
   const auto run = [&] {
     outcome.summary = run_pipeline(p, engine_factory(config), sinks.list(), stdin_list);
   };
   if (!o.show) {
     run();
-  } else if (show_while(*static_cast<ShowWindow*>(sinks.owned.front().get()), run, stop)) {
+  } else if (show_while(*static_cast<ShowWindow*>(sinks.owned.front().get()), run, quit)) {
     if (!o.console.quiet)
       log << "maskdetect: stopped from the --show window; the reports cover what was processed\n";
   }
-  outcome.exit_status =
-      outcome.summary.interrupted
-          ? 130
-          : exit_status_for(outcome.summary, o.fail_on, failing_labels(config->card, o.fail_on));
+  const RunSummary& s = outcome.summary;
+  if (s.interrupted) {
+    outcome.exit_status = stop->requested() ? stop->exit_status() : 130;
+    return outcome;
+  }
+  outcome.exit_status = exit_status_for(s, o.fail_on, failing);
+  if (s.files == s.skipped && !o.console.quiet && !o.fail_on.empty)
+    log << "maskdetect: warning: nothing to process: no image or video among the inputs"
+        << (s.skipped > 0 ? " (" + std::to_string(s.skipped) + " skipped)" : std::string())
+        << "; --fail-on empty makes this an error\n";
+  // The reason for a failed gate is printed even with --quiet: it is why the build is red.
+  if (outcome.exit_status == 3) log << witness->explain(s) << std::flush;
   return outcome;
 }
 
@@ -195,7 +259,8 @@ int exit_status_for(const RunSummary& s, const FailOn& fail_on,
     return it != s.by_label.end() && it->second > 0;
   });
   const bool met = (fail_on.unmasked && unmasked_found) ||
-                   (fail_on.any_face && s.faces + s.people > 0) || (fail_on.error && s.failed > 0);
+                   (fail_on.any_face && s.faces + s.people > 0) ||
+                   (fail_on.error && s.failed > 0) || (fail_on.empty && s.files == s.skipped);
   if (met) return 3;
   return s.failed > 0 ? 1 : 0;
 }

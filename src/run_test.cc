@@ -74,7 +74,9 @@ TEST_CASE("the pipeline streams JSONL in input order and writes the reports", "[
   CHECK(outcome.exit_status == 1);
   CHECK(outcome.summary.files == 3);
   CHECK(outcome.summary.failed == 1);
-  CHECK(log.str().empty());  // --quiet
+  // --quiet: nothing but the failed file's error.
+  CHECK(log.str() == "maskdetect: " + maskdetect::testing::fixture("bad/empty.jpg").string() +
+                         ": empty file (0 bytes)\n");
 
   std::istringstream lines(data.str());
   std::vector<nlohmann::json> rows;
@@ -114,13 +116,15 @@ TEST_CASE("an interrupted run still writes a valid report", "[run]") {
   maskdetect::testing::TempDir out;
   auto o = options_for(out.path());
   o.pipeline.inputs = {maskdetect::testing::fixture("faces").string()};
-  std::atomic<bool> cancel{true};  // as if Ctrl-C came before the first file
-  o.pipeline.cancel = &cancel;
+  maskdetect::StopRequest cancel;
+  cancel.request(maskdetect::StopRequest::kTerminate);  // as if SIGTERM came before the first file
+  o.stop = &cancel;
   std::istringstream in;
   std::ostringstream data, log;
   const auto outcome = maskdetect::run_maskdetect(o, in, data, log);
-  CHECK(outcome.exit_status == 130);
+  CHECK(outcome.exit_status == 143);
   const auto report =
       nlohmann::json::parse(maskdetect::testing::read_text(out.path() / "report.json"));
   CHECK(report["summary"]["interrupted"] == true);
+  CHECK(report["summary"]["stopped"] == "SIGTERM");
 }

@@ -337,7 +337,7 @@ void Server::routes() {
 
 }  // namespace
 
-void serve(const ServeOptions& o, const std::atomic<bool>& stop, std::ostream& log,
+void serve(const ServeOptions& o, const StopRequest& stop, std::ostream& log,
            const std::function<void(int port)>& on_listening) {
   const auto config = std::make_shared<const EngineConfig>(EngineConfig::resolve(o.run.engine));
   const int workers = o.run.pipeline.threads > 0
@@ -347,7 +347,8 @@ void serve(const ServeOptions& o, const std::atomic<bool>& stop, std::ostream& l
   // each, and OpenCV's own threads would only oversubscribe the cores. It also makes Haar list
   // its faces in the CLI's order.
   cv::setNumThreads(1);
-  // A client that hangs up while its answer is being sent must cost that answer, not the server.
+  // A client that hangs up while its answer is being sent must cost that answer, not the server
+  // (install_stop_signals ignores SIGPIPE too; a library caller may not have called it).
   std::signal(SIGPIPE, SIG_IGN);
   Server s(o, config, workers);
   s.routes();
@@ -379,7 +380,7 @@ void serve(const ServeOptions& o, const std::atomic<bool>& stop, std::ostream& l
   for (int i = 0; i < 1000 && !s.http.is_running(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (on_listening) on_listening(port);
-  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (!stop.requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   s.http.stop();
   listener.join();
 }

@@ -23,6 +23,8 @@ const char* to_string(FileStatus status) {
   switch (status) {
     case FileStatus::Ok:
       return "ok";
+    case FileStatus::Skipped:
+      return "skipped";
     case FileStatus::Error:
       break;
   }
@@ -33,6 +35,8 @@ void RunSummary::add(const FileResult& r) {
   ++files;
   if (r.status == FileStatus::Ok)
     ++ok;
+  else if (r.status == FileStatus::Skipped)
+    ++skipped;
   else
     ++failed;
   if (r.kind == FileKind::Video) {

@@ -1,6 +1,7 @@
 // What flows through the pipeline's three stages (private to pipeline.cc and input_source.cc).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -24,10 +25,26 @@ struct VideoState {
   std::int64_t failed_frames = 0, detected_frames = 0;
   std::unique_ptr<Tracker> tracker;
   double last_ms = -1;  // time of the previous frame, for the seconds each label is on screen
+
+  // Adds the frame's time to seconds_by_label: a frame lasts until the next one; the first
+  // counts one nominal frame.
+  void count_seconds(const FrameRecord& frame) {
+    const double t = frame.time_ms;
+    const double fps = result.fps > 0 ? result.fps : 25.0;
+    const double dt = last_ms >= 0 && t > last_ms ? (t - last_ms) / 1000 : 1 / fps;
+    last_ms = t;
+    const auto& faces = frame.faces;
+    for (auto f = faces.begin(); f != faces.end(); ++f) {
+      // Once per label on screen, however many faces have it.
+      const auto same = [&](const Face& g) { return g.label == f->label; };
+      if (std::none_of(faces.begin(), f, same)) result.seconds_by_label[f->label] += dt;
+    }
+  }
 };
 
 struct Work {
-  enum class Type { File, Frame, VideoEnd } type = Type::File;
+  // Dropped: a photo left unprocessed by an urgent stop; no sink sees it.
+  enum class Type { File, Frame, VideoEnd, Dropped } type = Type::File;
   InputFile input;                    // File
   MediaInfo info;                     // File
   FileResult result;                  // File: filled by the worker (images) or already failed

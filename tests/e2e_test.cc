@@ -296,7 +296,8 @@ TEST_CASE("the --fail-on option returns 3 exactly when its condition holds", "[e
               cv::Mat(240, 320, CV_8UC3, cv::Scalar(90, 140, 200)));
   const std::string blank = " --input " + q(out.path() / "blank.png");
   const std::string bad = " --input " + q(fixture("bad/empty.jpg"));
-  const std::string o = " --out " + q(out.path() / "out") + " --no-annotate";
+  // Each run replaces the one before it in the same --out.
+  const std::string o = " --out " + q(out.path() / "out") + " --no-annotate --overwrite";
   CHECK(maskdetect_run(faces + o + " --fail-on no_mask").status == 3);
   CHECK(maskdetect_run(faces + o + " --fail-on any-face").status == 3);
   CHECK(maskdetect_run(faces + o + " --fail-on error").status == 0);
@@ -349,7 +350,8 @@ TEST_CASE("outputs inside the input folder are neither walked nor overwrite inpu
   fs::copy_file(fixture("faces/obama.jpg"), work.path() / "a.jpg");
   const fs::path out = work.path() / "results";
   for (int run = 0; run < 2; ++run) {
-    const auto r = maskdetect_run("--input " + q(work.path()) + " --out " + q(out));
+    const auto r = maskdetect_run("--input " + q(work.path()) + " --out " + q(out) +
+                                  (run > 0 ? " --overwrite" : ""));
     INFO(r.err);
     CHECK(r.status == 0);
     CHECK(report(out).at("files").size() == 1);  // results/ itself is never an input

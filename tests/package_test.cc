@@ -35,7 +35,7 @@ std::vector<HelpOption> help_options(const std::string& args) {
   const auto help = run_command(q(binary()) + " " + args + " --help");
   REQUIRE(help.status == 0);
   // The type name, when there is one, is upper case ("Excludes:" is not one).
-  static const std::regex line(R"(^  ((?:-[A-Za-z],)?--[a-z-]+)(?: ([A-Z]+(?![a-z])\S*))?)");
+  static const std::regex line(R"(^  ((?:-[A-Za-z0-9],)?--[a-z-]+)(?: ([A-Z]+(?![a-z])\S*))?)");
   static const std::regex choices(R"(:\{([^}]*)\})");
   std::vector<HelpOption> options;
   for (const auto& text : split_lines(help.out)) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -14,6 +16,8 @@ namespace maskdetect {
 struct ConsoleOptions {
   bool quiet = false, verbose = false, progress = false;
   std::vector<std::string> labels;  // the model's face labels, in the summary's order
+  // The files the run will report, or -1 while unknown (InputCounter::total); none: unknown.
+  std::function<std::int64_t()> total = {};
 };
 
 class ConsoleSink : public Sink {
@@ -26,10 +30,12 @@ class ConsoleSink : public Sink {
 
  private:
   void progress();
+  std::string files_progress(double seconds) const;
   std::string video_progress() const;
   std::ostream& log_;
   ConsoleOptions o_;
   RunSummary seen_;                    // what the progress line counts
+  std::int64_t resumed_ = 0;           // of seen_.files: taken from an earlier run (--resume)
   std::int64_t frames_ = 0;            // of the video being read
   const FileResult* video_ = nullptr;  // the video being read; valid until its file() call
   std::chrono::steady_clock::time_point video_start_{};

@@ -27,4 +27,12 @@ MediaInfo sniff_media(const std::filesystem::path& path);
 // The same on bytes already in memory; `whole` says whether `bytes` is the entire file.
 MediaInfo sniff_media_bytes(std::string_view bytes, bool whole);
 
+// Whether a file's name claims it is an image or video (.jpg, .png, .mp4, ...; any case).
+bool media_extension(const std::filesystem::path& path);
+
+// Whether a file sniffed as Unknown is simply not media, so skipped rather than failed: neither
+// its content (an image or video format this build cannot read) nor its name claims it is one.
+// A README or an .xml is skipped; a text file named .jpg, an empty .png or a GIF fail.
+bool not_media(const std::filesystem::path& path, const MediaInfo& info);
+
 }  // namespace maskdetect

@@ -11,10 +11,13 @@
 
 #include "maskdetect/engine.hpp"
 #include "maskdetect/sink.hpp"
+#include "maskdetect/stop.hpp"
 #include "maskdetect/tracker.hpp"
 #include "maskdetect/types.hpp"
 
 namespace maskdetect {
+
+class ResumeSet;
 
 struct VideoOptions {
   // The detector runs on every stride-th frame; the frames between get the faces' tracks,
@@ -31,7 +34,9 @@ struct VideoOptions {
 };
 
 struct PipelineOptions {
-  std::vector<std::string> inputs;         // files, folders, "-" for paths on stdin
+  // Files, folders, glob patterns, "-" for paths on stdin, "@FILE" for paths in FILE.
+  std::vector<std::string> inputs;
+  char list_separator = '\n';              // between the paths of "-" and "@FILE" ('\0': -0)
   std::filesystem::path out_dir;           // never walked into (sinks write there)
   int threads = 0;                         // 0: one per core; results do not depend on it
   std::uint64_t max_pixels = 100'000'000;  // images and video frames above are refused
@@ -41,7 +46,10 @@ struct PipelineOptions {
   // Every video's faces_by_label lists these, at 0 when no face had them (the model's face
   // labels).
   std::vector<std::string> labels;
-  const std::atomic<bool>* cancel = nullptr;  // set (SIGINT, SIGTERM) to stop taking new work
+  // Asked (SIGINT, SIGTERM, a closed stdout) to stop taking new work; the summary says why.
+  const StopRequest* cancel = nullptr;
+  // --resume: inputs an earlier run finished, replayed into the sinks instead of processed.
+  ResumeSet* resume = nullptr;
   // Set to end the run early as if the inputs had ended, not as an interruption (--show's q).
   const std::atomic<bool>* stop = nullptr;
   // Videos and live sources.

@@ -13,6 +13,7 @@
 
 #include "maskdetect/atomic_file.hpp"
 #include "maskdetect/sink.hpp"
+#include "maskdetect/stop.hpp"
 #include "maskdetect/types.hpp"
 
 namespace maskdetect {
@@ -78,9 +79,12 @@ class CsvReport : public Sink {
 
   static std::string header();
   static std::string escape(const std::string& field);
+  // `text` with a leading ' when it starts with = + - @ tab or CR (OWASP's CSV injection rule).
+  static std::string neutralise(const std::string& text);
 
  private:
   void add_tracks(const FileResult& video);
+  void replay_frames(const FileResult& video);
   std::unique_ptr<AtomicFile> out_;
   bool finished_ = false;
 };
@@ -89,7 +93,9 @@ class CsvReport : public Sink {
 // results before the run ends. `out` is stdout for "-".
 class JsonlWriter : public Sink {
  public:
-  explicit JsonlWriter(std::ostream& out);
+  // `on_closed`, when given, is asked to stop the run once `out` cannot be written (the reader
+  // of stdout went away): nothing more would reach it, and the reports say why the run ended.
+  explicit JsonlWriter(std::ostream& out, StopRequest* on_closed = nullptr);
   void add(const FileResult& file);  // images and errors; for videos a closing "video" line
   void add_frame(const std::string& path, const FrameRecord& frame);
 
@@ -99,7 +105,9 @@ class JsonlWriter : public Sink {
   void file(const InputFile&, FileResult& result) override { add(result); }
 
  private:
+  void check();
   std::ostream& out_;
+  StopRequest* on_closed_;
 };
 
 // The human summary printed on stderr at the end of a run.

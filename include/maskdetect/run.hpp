@@ -8,7 +8,9 @@
 
 #include "maskdetect/console.hpp"
 #include "maskdetect/engine.hpp"
+#include "maskdetect/out_dir.hpp"
 #include "maskdetect/pipeline.hpp"
+#include "maskdetect/stop.hpp"
 
 namespace maskdetect {
 
@@ -16,6 +18,7 @@ struct FailOn {
   bool unmasked = false, any_face = false, error = false;
   // With `unmasked`: faces with the card's incorrect label (mask under the nose) do not count.
   bool allow_incorrect = false;
+  bool empty = false;  // nothing to process: no image or video among the inputs
 };
 
 struct RunOptions {
@@ -33,11 +36,18 @@ struct RunOptions {
   bool show = false;  // a window with the annotated frames as they are processed
   ConsoleOptions console;
   FailOn fail_on;
+  // An earlier run in --out: refused (exit 2), continued (--resume) or replaced (--overwrite).
+  Reuse reuse = Reuse::Refuse;
+  // Asked to stop by a signal (install_stop_signals) or, through the JSON Lines writer, by a
+  // closed stdout; null: the run makes its own, which only a closed stdout can set.
+  StopRequest* stop = nullptr;
 };
 
 struct RunOutcome {
   RunSummary summary;
-  int exit_status = 0;  // 0 ok, 1 some inputs failed, 3 --fail-on met, 130 interrupted
+  // 0 ok, 1 some inputs failed, 3 --fail-on met; stopped: StopRequest::exit_status() (130
+  // SIGINT, 143 SIGTERM, 141 stdout closed).
+  int exit_status = 0;
 };
 
 // Throws SetupError when the run cannot start (model, cascade, output folder, JSONL file).

@@ -3,7 +3,6 @@
 // API (docs/serve.md) for other programs.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 #include "maskdetect/engine.hpp"
 #include "maskdetect/image_decode.hpp"
 #include "maskdetect/run.hpp"
+#include "maskdetect/stop.hpp"
 
 namespace maskdetect {
 
@@ -42,9 +42,9 @@ ApiReply api_error(int status, const std::string& reason);
 ApiReply detect_upload(Engine& engine, const std::string& bytes, const DecodeOptions& decode,
                        std::uint64_t max_bytes);
 
-// Serves until `stop` becomes true; `on_listening` is called with the bound port once requests
-// are accepted. Throws SetupError (model, cascade, address in use).
-void serve(const ServeOptions& options, const std::atomic<bool>& stop, std::ostream& log,
+// Serves until a stop is requested (Ctrl-C, SIGTERM); `on_listening` is called with the bound port
+// once requests are accepted. Throws SetupError (model, cascade, address in use).
+void serve(const ServeOptions& options, const StopRequest& stop, std::ostream& log,
            const std::function<void(int port)>& on_listening = nullptr);
 
 }  // namespace maskdetect

@@ -52,7 +52,8 @@ struct FrameRecord {
 };
 
 enum class FileKind { Image, Video, Unknown };
-enum class FileStatus { Ok, Error };
+// Skipped: not an image or video (a README, an .xml), so not processed and not a failure.
+enum class FileStatus { Ok, Error, Skipped };
 
 const char* to_string(FileKind kind);
 const char* to_string(FileStatus status);
@@ -64,7 +65,7 @@ struct FileResult {
   FileKind kind = FileKind::Unknown;
   FileStatus status = FileStatus::Ok;
   std::string format;  // "jpeg", "png", "mp4", ...; empty when unrecognised
-  std::string error;   // why it failed, when status == Error
+  std::string error;   // why it failed (status Error) or was skipped (status Skipped)
   std::vector<std::string> warnings;
   int width = 0, height = 0;
   std::string output;       // annotated image or video written, empty when none
@@ -84,14 +85,19 @@ struct FileResult {
   // Seconds during which a face with the label was on screen (any number of such faces).
   std::map<std::string, double> seconds_by_label;
   StageTimes timing_ms;
+  // Taken from an earlier run's journal by --resume, not processed now.
+  bool resumed = false;
+  // Cut short by a stop (Ctrl-C, SIGTERM): --resume processes it again.
+  bool partial = false;
 };
 
 struct RunSummary {
   // faces: of images; people: tracks of videos (a person on screen for a minute counts once).
-  std::int64_t files = 0, ok = 0, failed = 0, faces = 0, frames = 0, people = 0;
+  std::int64_t files = 0, ok = 0, failed = 0, skipped = 0, faces = 0, frames = 0, people = 0;
   std::map<std::string, std::int64_t> by_label;  // image faces plus video people
   double seconds = 0;
   bool interrupted = false;
+  std::string stopped;  // why the run stopped before its inputs ended ("SIGTERM", ...); "" if not
   void add(const FileResult& r);
 };
 
