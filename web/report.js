@@ -24,6 +24,9 @@ function fileLabels(f) {
 
 function isProblem(f) { return f.status !== "ok"; }
 
+// A failed file has an error, a skipped one a reason.
+function reasonOf(f) { return f.error || f.reason || (f.warnings || []).join("; "); }
+
 function matches(f) {
   if (state.filter === "all") return true;
   if (state.filter === "problems") return isProblem(f);
@@ -111,7 +114,7 @@ function card(f) {
   return el("article", { class: "card", "data-path": f.path },
             f.annotated ? el("a", { href: f.annotated, tabindex: -1 }, pic) : pic,
             el("div", { class: "path" }, f.path), badges,
-            isProblem(f) && f.error ? el("div", { class: "muted" }, f.error) : null, links);
+            isProblem(f) && reasonOf(f) ? el("div", { class: "muted" }, reasonOf(f)) : null, links);
 }
 
 function renderMore() {
@@ -182,7 +185,7 @@ function renderProblems() {
   const body = document.getElementById("problems");
   for (const f of rows)
     body.append(el("tr", {}, el("td", {}, f.source ? el("a", { href: f.source }, f.path) : f.path),
-                   el("td", {}, f.status), el("td", {}, f.error || (f.warnings || []).join("; "))));
+                   el("td", {}, f.status), el("td", {}, reasonOf(f))));
 }
 
 renderInfo();

@@ -45,6 +45,7 @@ async function main() {
     check(await tile("tile-faces") === String(s.faces), "faces tile = summary.faces (" + s.faces + ")");
     check(await tile("tile-people") === String(s.people), "people tile = summary.people (" + s.people + ")");
     check(await tile("tile-failed") === String(s.failed), "failed tile = summary.failed (" + s.failed + ")");
+    check(await tile("tile-skipped") === String(s.skipped), "skipped tile = summary.skipped (" + s.skipped + ")");
     for (const [label, n] of Object.entries(s.by_label))
       check(await tile("tile-label-" + label) === String(n), label + " tile = summary.by_label (" + n + ")");
 
@@ -69,9 +70,11 @@ async function main() {
     await page.keyboard.press("Enter");
     const problems = report.files.filter((f) => f.status !== "ok").map((f) => f.path).sort();
     check(JSON.stringify(await cardPaths(page)) === JSON.stringify(problems),
-          "Enter on the errors filter shows the " + problems.length + " failed files");
-    const rows = await page.$$eval("#problems tr", (r) => r.length);
-    check(rows === problems.length, "the failures table lists each failed file with its reason");
+          "Enter on the errors filter shows the " + problems.length + " failed and skipped files");
+    const rows = await page.$$eval("#problems tr", (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    const reasons = report.files.filter((f) => f.status !== "ok").map((f) => [f.status, f.error || f.reason]);
+    check(rows.length === problems.length && reasons.every(([st, why]) => why && rows.some((r) => r[1] === st && r[2] === why)),
+          "the table lists each of the " + problems.length + " failed and skipped files with its status and reason");
 
     const alts = await page.$$eval("#gallery img", (imgs) => imgs.filter((i) => !i.alt).length);
     check(alts === 0, "every thumbnail has alt text");
