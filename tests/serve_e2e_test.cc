@@ -53,7 +53,7 @@ struct Server {
   }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(std::chrono::seconds(120));
+    c.set_read_timeout(std::chrono::seconds(600));  // a video under sanitizers
     return c;
   }
   // Peak resident memory of the server so far, in KiB.

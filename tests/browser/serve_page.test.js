@@ -30,7 +30,7 @@ async function uploadPhoto(page, file) {
   await page.waitForFunction((n) => {
     const r = document.querySelectorAll(".result");
     return r.length > n && (r[0].dataset.faces !== undefined || r[0].dataset.error !== undefined);
-  }, { timeout: 30000 }, before);
+  }, { timeout: 90000 }, before);
   return page.$eval(".result", (r) => ({ faces: r.dataset.faces, error: r.dataset.error, text: r.textContent }));
 }
 
@@ -53,7 +53,7 @@ async function photosAndVideo(url, a, fixtures) {
     await page.click("#tab-video");
     const video = await page.$("#video-input");
     await video.uploadFile(path.join(fixtures, "video", "short_hamilton_clip.mp4"));
-    await page.waitForSelector("#video-result video", { timeout: 120000 });
+    await page.waitForSelector("#video-result video", { timeout: 400000 });
     const people = await page.$eval("#video-result", (r) => r.textContent);
     check(people.includes("no_mask"), "an uploaded video comes back annotated, with its people by label");
     const playable = await page.$eval("#video-result video", (v) => new Promise((res) => {
@@ -87,7 +87,7 @@ async function camera(url, a, fixtures, work) {
     await page.waitForFunction(() => {
       const o = document.getElementById("camera-overlay");
       return Number(o.dataset.frames || 0) >= 3 && Number(o.dataset.faces || 0) >= 1;
-    }, { timeout: 30000 }).catch(() => {});
+    }, { timeout: 90000 }).catch(() => {});
     const state = await page.$eval("#camera-overlay", (o) => ({ frames: Number(o.dataset.frames || 0), faces: Number(o.dataset.faces || 0) }));
     const seconds = (Date.now() - t0) / 1000;
     check(state.frames >= 3 && state.faces >= 1,
