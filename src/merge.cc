@@ -59,7 +59,7 @@ json options_of(const ShardRun& s) {
   return p;
 }
 
-// The first option whose value differs, as "name A, B" for the message.
+// The first option whose value differs, as "name A against B" for the message.
 std::string first_difference(const json& a, const json& b) {
   std::set<std::string> keys;
   for (const auto& [k, v] : a.items()) keys.insert(k);
@@ -111,13 +111,17 @@ std::vector<Entry> merged_entries(const std::vector<ShardRun>& runs) {
     const json& files = runs[r].report.at("files");
     for (std::size_t i = 0; i < files.size(); ++i) {
       const std::string path = files[i].value("path", "");
-      const std::string where = "merge: " + path + " (in " + runs[r].dir.string() + ")";
-      if (const auto [it, fresh] = owner.emplace(path, r); !fresh && it->second != r)
-        throw SetupError(where + " is also in " + runs[it->second].dir.string() +
-                         "; shards must not share an input");
-      if (!in_shard(path, runs[r].shard))
-        throw SetupError(where + " does not belong to shard " + runs[r].shard.text() +
-                         " by its hash; was the shard run by another maskdetect?");
+      // A name that is not UTF-8 is reported with U+FFFD for its bad bytes: two such names may
+      // read the same, and the hash (of the real bytes) cannot be checked.
+      if (path.find("\xEF\xBF\xBD") == std::string::npos) {
+        const std::string where = "merge: " + path + " (in " + runs[r].dir.string() + ")";
+        if (const auto [it, fresh] = owner.emplace(path, r); !fresh && it->second != r)
+          throw SetupError(where + " is also in " + runs[it->second].dir.string() +
+                           "; shards must not share an input");
+        if (!in_shard(path, runs[r].shard))
+          throw SetupError(where + " does not belong to shard " + runs[r].shard.text() +
+                           " by its hash; was the shard run by another maskdetect?");
+      }
       entries.push_back({&files[i], r, i});
     }
   }

@@ -28,7 +28,7 @@ std::string refusal(const std::string& spec, std::map<std::string, std::string> 
 
 }  // namespace
 
-TEST_CASE("--shard K/N and auto/N, the index from Kubernetes or Slurm", "[shards]") {
+TEST_CASE("shard specs: K/N and auto/N, the index from Kubernetes or Slurm", "[shards]") {
   CHECK(parse_shard("0/4", env({})).index == 0);
   CHECK(parse_shard("3/4", env({})).count == 4);
   CHECK(parse_shard("auto/4", env({{"JOB_COMPLETION_INDEX", "2"}})).index == 2);
@@ -40,7 +40,7 @@ TEST_CASE("--shard K/N and auto/N, the index from Kubernetes or Slurm", "[shards
   CHECK(parse_shard("0/1", env({})).all());
 }
 
-TEST_CASE("--shard refuses a bad spec, a missing index and one out of range", "[shards]") {
+TEST_CASE("shard specs: a bad spec, a missing index and one out of range are refused", "[shards]") {
   CHECK_THAT(refusal("4/4"), Catch::Contains("'4' is not one of 0..3"));
   CHECK_THAT(refusal("-1/4"), Catch::Contains("is not one of 0..3"));
   CHECK_THAT(refusal("1"), Catch::Contains("expected K/N or auto/N"));

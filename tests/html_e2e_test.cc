@@ -42,7 +42,7 @@ TEST_CASE("report.html holds every file of report.json, with thumbnails beside i
   CHECK(html.find("://") == std::string::npos);
 }
 
-TEST_CASE("--no-html writes no page and no thumbnails", "[e2e][html]") {
+TEST_CASE("html: --no-html writes no page and no thumbnails", "[e2e][html]") {
   TempDir out;
   const auto r =
       run_maskdetect("--input " + q(fixture("faces")) + " --no-html --out " + q(out.path()));
