@@ -266,9 +266,10 @@ TEST_CASE("examples: the Dockerfile builds where a container engine runs", "[exa
     return;
   }
   TempDir context;
-  const auto debs = run_command("ls " + q(binary().parent_path()) + "/maskdetect_*_amd64.deb");
+  const auto debs =
+      run_command("ls " + q(binary().parent_path()) + "/package/maskdetect_*_amd64.deb");
   if (debs.status != 0) {
-    WARN("no .deb in the build folder (scripts/package.sh): the Dockerfile was not built");
+    WARN("no .deb in BUILD/package/ (scripts/package.sh): the Dockerfile was not built");
     return;
   }
   fs::copy(example("kubernetes/Dockerfile"), context.path() / "Dockerfile");
