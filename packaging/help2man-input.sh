@@ -1,8 +1,8 @@
 #!/bin/sh
-# What help2man reads to write maskdetect(1): the real --help of maskdetect, `maskdetect eval`
-# and `maskdetect serve`, run from $MASKDETECT_BIN, so that the page cannot drift from the
-# options. help2man takes one --help text, so each subcommand's becomes a custom section
-# ("*Eval command*", "*Serve command*"), and
+# What help2man reads to write maskdetect(1): the real --help of maskdetect, `maskdetect eval`,
+# `maskdetect serve` and `maskdetect merge`, run from $MASKDETECT_BIN, so that the page cannot
+# drift from the options. help2man takes one --help text, so each subcommand's becomes a custom section
+# ("*Eval command*", "*Serve command*", "*Merge command*"), and
 # CLI11's "-i,--input" gets the space help2man needs to embolden both names.
 # --version gives $MASKDETECT_VERSION alone: the page names the release, not the commit.
 set -eu
@@ -14,10 +14,12 @@ case "${1:-}" in
     # The subcommands' usages join the SYNOPSIS as help2man's "or:" lines.
     eval_usage=$("$bin" eval --help | sed -n 's/^Usage: //p')
     serve_usage=$("$bin" serve --help | sed -n 's/^Usage: //p')
+    merge_usage=$("$bin" merge --help | sed -n 's/^Usage: //p')
     "$bin" --help | spaced | sed -e "/^Usage: /a\\
   or:  $eval_usage\\
-  or:  $serve_usage"
-    for sub in Eval Serve; do
+  or:  $serve_usage\\
+  or:  $merge_usage"
+    for sub in Eval Serve Merge; do
       lower=$(echo "$sub" | tr 'A-Z' 'a-z')
       echo
       echo "*$sub command*"

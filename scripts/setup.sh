@@ -42,6 +42,7 @@ packages=(
   help2man                         # maskdetect(1), written from --help at build time
   dpkg-dev                         # dpkg-shlibdeps: the .deb's Depends (scripts/package.sh)
   lintian man-db bash-completion   # scripts/package_test.sh: checks the .deb, man -w, completion
+  jq parallel python3-yaml         # examples/ and the tests that run them (jq cookbook, shards)
 )
 # Node.js runs puppeteer-core (tests/browser), which drives that Chromium. A machine that already
 # has node and npm (NodeSource's nodejs bundles npm) keeps them: Debian's npm would conflict.

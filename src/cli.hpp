@@ -1,6 +1,6 @@
 // The command line's parts, one file each: the shared option groups (cli_options.cc), the
-// subcommands eval (cli_eval.cc) and serve (cli_serve.cc), and the run itself with main()
-// (main.cc). Only option wiring lives here; the work is the library's.
+// subcommands eval (cli_eval.cc), serve (cli_serve.cc) and merge (cli_merge.cc), and the run itself
+// with main() (main.cc). Only option wiring lives here; the work is the library's.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -20,6 +20,7 @@ StopRequest& stop_request();
 
 void add_face_threshold_option(CLI::App& app, std::optional<float>& face_threshold);
 void add_detector_options(CLI::App& app, DetectorOptions& d);
+void add_shard_option(CLI::App& app, std::string& spec);
 
 struct EvalFlags {
   std::vector<std::string> datasets;
@@ -36,5 +37,14 @@ struct ServeFlags {
 
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& s, ServeFlags& f);
 int serve_command(ServeOptions& s, const ServeFlags& f);
+
+struct MergeFlags {
+  std::string out;
+  std::vector<std::string> shards;
+  bool quiet = false;
+};
+
+CLI::App* add_merge_command(CLI::App& app, MergeFlags& f);
+int merge_command(const MergeFlags& f);
 
 }  // namespace maskdetect::cli

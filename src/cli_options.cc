@@ -19,6 +19,15 @@ void add_face_threshold_option(CLI::App& app, std::optional<float>& face_thresho
       ->check(CLI::Range(0.0, 1.0));
 }
 
+void add_shard_option(CLI::App& app, std::string& spec) {
+  app.add_option("--shard", spec,
+                 "Process only part K of N (K from 0) of the inputs, chosen by a hash of each "
+                 "input's path (FNV-1a), so every machine agrees whatever the listing order; "
+                 "auto/N takes K from $JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or "
+                 "$SLURM_ARRAY_TASK_ID (Slurm job array). 'maskdetect merge' joins the parts")
+      ->type_name("K/N");
+}
+
 void add_detector_options(CLI::App& app, DetectorOptions& d) {
   app.add_option("--detector", d.engine,
                  "Face detector: haar (OpenCV's frontal cascade, from opencv-data) or yunet "

@@ -61,6 +61,8 @@ std::optional<Work> InputSource::next() {
 
 std::optional<Work> InputSource::next_file() {
   std::optional<InputFile> in = walker_.next();
+  // Decided by the reported path, the one name every shard and merge agree on.
+  while (in && !in_shard(in->display, o_.shard)) in = walker_.next();
   if (!in) return std::nullopt;
   // --resume: an input the earlier run finished takes its earlier result, in its place.
   if (o_.resume && !is_live_input(in->display))

@@ -6,6 +6,7 @@
 #endif
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "maskdetect/model_card.hpp"
 #include "maskdetect/run.hpp"
 #include "maskdetect/serve.hpp"
+#include "maskdetect/shard.hpp"
 #include "maskdetect/stop.hpp"
 #include "maskdetect/suggest.hpp"
 #include "maskdetect/time_spec.hpp"
@@ -54,6 +56,7 @@ struct RunFlags {
   bool no_annotate = false, no_html = false, progress = false, no_progress = false,
        no_audio = false;
   bool resume = false, overwrite = false, null_separated = false;
+  std::string shard;
 };
 
 // An option that takes a time (seconds or [hh:]mm:ss) into `seconds`.
@@ -152,6 +155,7 @@ void add_run_options(CLI::App& app, maskdetect::RunOptions& o, RunFlags& f) {
                "Replace the earlier run in --out: its reports and the files they list are "
                "removed first (nothing else)")
       ->excludes(resume);
+  maskdetect::cli::add_shard_option(app, f.shard);
   app.add_option("--threshold", o.engine.threshold,
                  "A face is labelled mask when P(mask) >= this, otherwise no_mask")
       ->capture_default_str()
@@ -223,6 +227,7 @@ int run_command(maskdetect::RunOptions& o, const RunFlags& f) {
   o.stop = &maskdetect::cli::stop_request();
   maskdetect::install_stop_signals(maskdetect::cli::stop_request());
   try {
+    if (!f.shard.empty()) o.pipeline.shard = maskdetect::parse_shard(f.shard, std::getenv);
     const auto outcome = maskdetect::run_maskdetect(o, std::cin, std::cout, std::cerr);
     std::cout.flush();
     return outcome.exit_status;
@@ -268,6 +273,8 @@ int main(int argc, char** argv) {
   maskdetect::ServeOptions serve;
   maskdetect::cli::ServeFlags serve_flags;
   CLI::App* serve_app = maskdetect::cli::add_serve_command(app, serve, serve_flags);
+  maskdetect::cli::MergeFlags merge_flags;
+  CLI::App* merge_app = maskdetect::cli::add_merge_command(app, merge_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -284,5 +291,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (*serve_app) return maskdetect::cli::serve_command(serve, serve_flags);
+  if (*merge_app) return maskdetect::cli::merge_command(merge_flags);
   return *eval_app ? maskdetect::cli::eval_command(eval, eval_flags) : run_command(run, run_flags);
 }

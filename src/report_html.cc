@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -91,6 +92,22 @@ std::string relative_url(const fs::path& path, const fs::path& from) {
   return out;
 }
 
+std::string url_path(const std::string& url) {
+  std::string out;
+  const auto hex = [&](std::size_t i) {
+    return i < url.size() && std::isxdigit(static_cast<unsigned char>(url[i]));
+  };
+  for (std::size_t i = 0; i < url.size(); ++i) {
+    if (url[i] == '%' && hex(i + 1) && hex(i + 2)) {
+      out += static_cast<char>(std::stoi(url.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += url[i];
+    }
+  }
+  return out;
+}
+
 fs::path ReportThumbnails::path(const fs::path& out_dir, const fs::path& out_rel) {
   return out_dir / "report_files" / (out_rel.string() + ".jpg");
 }
@@ -140,27 +157,36 @@ void HtmlReport::file(const InputFile& input, FileResult& result) {
 }
 
 void HtmlReport::finish(const RunSummary& summary) {
-  json head = {{"schema", "maskdetect.html/1"},
-               {"tool_version", info_.tool_version},
-               {"started_at", info_.started_at},
-               {"model", {{"path", info_.model_path}, {"sha256", info_.model_sha256}}},
-               {"params", info_.params},
-               {"labels", info_.face_labels},
-               {"roles",
-                {{"masked", card_.masked_label},
-                 {"unmasked", card_.unmasked_label},
-                 {"incorrect", card_.incorrect_label}}},
-               {"summary", to_json(summary)}};
-  for (const auto& label : info_.face_labels)
+  spool_.flush();
+  std::ifstream entries(spool_path_, std::ios::binary);
+  write_report_html(out_dir_, html_head(info_, card_), summary, entries);
+}
+
+json html_head(const RunInfo& info, const ModelCard& card) {
+  return {{"schema", "maskdetect.html/1"},
+          {"tool_version", info.tool_version},
+          {"started_at", info.started_at},
+          {"model", {{"path", info.model_path}, {"sha256", info.model_sha256}}},
+          {"params", info.params},
+          {"labels", info.face_labels},
+          {"roles",
+           {{"masked", card.masked_label},
+            {"unmasked", card.unmasked_label},
+            {"incorrect", card.incorrect_label}}}};
+}
+
+void write_report_html(const fs::path& out_dir, json head, const RunSummary& summary,
+                       std::istream& entries) {
+  head.erase("files");
+  head["summary"] = to_json(summary);
+  for (const auto& label : head.value("labels", json::array()))
     if (!head["summary"]["by_label"].contains(label)) head["summary"]["by_label"][label] = 0;
   std::string text = json_for_script(head);
   text.pop_back();  // the closing brace: the files follow
-  spool_.flush();
-  std::ifstream entries(spool_path_, std::ios::binary);
   const std::string page = web_page("report.html");
   static constexpr std::string_view kSlot = "<!-- data -->";
   const auto at = page.find(kSlot);
-  AtomicFile out(out_dir_ / "report.html");
+  AtomicFile out(out_dir / "report.html");
   out.write(std::string_view(page).substr(0, at));
   out.write(text);
   out.write(",\"files\":[\n");
@@ -172,6 +198,19 @@ void HtmlReport::finish(const RunSummary& summary) {
   out.write("]}");
   out.write(std::string_view(page).substr(at + kSlot.size()));
   out.commit();
+}
+
+json read_report_html_data(const fs::path& page) {
+  std::ifstream in(page, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  static constexpr std::string_view kOpen = "<script id=\"report-data\" type=\"application/json\">";
+  const auto start = text.find(kOpen);
+  const auto end = start == std::string::npos ? start : text.find("</script>", start);
+  if (end == std::string::npos) return nullptr;
+  const auto from = start + kOpen.size();
+  // json_for_script wrote every '<' as \u003c, so the element's first "</script>" is its end.
+  json data = json::parse(text.substr(from, end - from), nullptr, false);
+  return data.is_discarded() || !data.is_object() ? json(nullptr) : data;
 }
 
 }  // namespace maskdetect

@@ -53,6 +53,8 @@ RunInfo run_info(const RunOptions& o, const EngineConfig& config) {
   info.params["threads"] =
       o.pipeline.threads > 0 ? o.pipeline.threads
                              : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  // What `maskdetect merge` checks the shards by: the same N, each K once.
+  if (!o.pipeline.shard.all()) info.params["shard"] = o.pipeline.shard.text();
   return info;
 }
 
@@ -101,7 +103,8 @@ void make_sinks(Sinks& s, const RunOptions& o, const EngineConfig& config, RunIn
   ConsoleOptions console = o.console;
   console.labels = config.card.face_labels();
   if (console.progress) {
-    s.counter = std::make_unique<InputCounter>(o.pipeline.inputs, out, o.pipeline.list_separator);
+    s.counter = std::make_unique<InputCounter>(o.pipeline.inputs, out, o.pipeline.list_separator,
+                                               o.pipeline.shard);
     console.total = [counter = s.counter.get()] { return counter->total(); };
   }
   s.owned.push_back(std::make_unique<ConsoleSink>(log, console));

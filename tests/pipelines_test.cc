@@ -24,6 +24,7 @@ using maskdetect::testing::q;
 using maskdetect::testing::read_report;
 using maskdetect::testing::read_text;
 using maskdetect::testing::report_entry;
+using maskdetect::testing::results_of;
 using maskdetect::testing::run_command;
 using maskdetect::testing::run_maskdetect;
 using maskdetect::testing::schema_errors;
@@ -75,18 +76,6 @@ void mixed_folder(const fs::path& dir) {
   fs::copy_file(fixture("faces/biden.jpg"), dir / "b.jpg");
   write_file(dir / "README.md", "# photos of the team\n");
   write_file(dir / "labels.xml", "<annotation></annotation>\n");
-}
-
-// What must not change between two runs over the same inputs: faces, labels, boxes.
-json results_of(const json& report) {
-  json out = json::array();
-  for (const auto& f : report.at("files")) {
-    json faces = json::array();
-    for (const auto& face : f.value("faces", json::array()))
-      faces.push_back({face.at("box"), face.at("label"), face.at("scores")});
-    out.push_back({f.at("path"), f.at("status"), faces});
-  }
-  return out;
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "maskdetect/report_html.hpp"
+
 namespace fs = std::filesystem;
 
 namespace maskdetect::testing {
@@ -169,12 +171,20 @@ nlohmann::json read_report(const fs::path& out) {
 }
 
 nlohmann::json read_html_report_data(const std::filesystem::path& html) {
-  const std::string text = read_text(html);
-  const std::string open = "<script id=\"report-data\" type=\"application/json\">";
-  const auto from = text.find(open);
-  if (from == std::string::npos) throw std::runtime_error(html.string() + " holds no report data");
-  const auto to = text.find("</script>", from);
-  return nlohmann::json::parse(text.substr(from + open.size(), to - from - open.size()));
+  nlohmann::json data = read_report_html_data(html);
+  if (data.is_null()) throw std::runtime_error(html.string() + " holds no report data");
+  return data;
+}
+
+nlohmann::json results_of(const nlohmann::json& report) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : report.at("files")) {
+    nlohmann::json faces = nlohmann::json::array();
+    for (const auto& face : f.value("faces", nlohmann::json::array()))
+      faces.push_back({face.at("box"), face.at("label"), face.at("scores")});
+    out.push_back({f.at("path"), f.at("status"), faces});
+  }
+  return out;
 }
 
 const nlohmann::json& report_entry(const nlohmann::json& report, const std::string& file_name) {

@@ -88,6 +88,9 @@ nlohmann::json read_report(const std::filesystem::path& out);
 // The data a report.html page carries (its <script id="report-data"> element), parsed.
 nlohmann::json read_html_report_data(const std::filesystem::path& html);
 // The report's entry for a file name; FAILs the test when there is none.
+// What must not change between two runs over the same inputs (one run, a resumed one, merged
+// shards): each file's path, in order, and status, and its faces' boxes, labels and scores.
+nlohmann::json results_of(const nlohmann::json& report);
 const nlohmann::json& report_entry(const nlohmann::json& report, const std::string& file_name);
 // Validates <out>/report.json against docs/report.schema.json with python3-jsonschema; returns
 // "" when valid, else the validator's message.

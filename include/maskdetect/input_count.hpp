@@ -10,11 +10,14 @@
 #include <thread>
 #include <vector>
 
+#include "maskdetect/shard.hpp"
+
 namespace maskdetect {
 
 class InputCounter {
  public:
-  InputCounter(std::vector<std::string> inputs, std::filesystem::path out_dir, char separator);
+  InputCounter(std::vector<std::string> inputs, std::filesystem::path out_dir, char separator,
+               Shard shard = {});
   ~InputCounter();  // stops counting and waits for the thread
   InputCounter(const InputCounter&) = delete;
   InputCounter& operator=(const InputCounter&) = delete;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "maskdetect/engine.hpp"
+#include "maskdetect/shard.hpp"
 #include "maskdetect/sink.hpp"
 #include "maskdetect/stop.hpp"
 #include "maskdetect/tracker.hpp"
@@ -50,6 +51,8 @@ struct PipelineOptions {
   const StopRequest* cancel = nullptr;
   // --resume: inputs an earlier run finished, replayed into the sinks instead of processed.
   ResumeSet* resume = nullptr;
+  // --shard: only the inputs of this part are processed and reported; the others pass unseen.
+  Shard shard;
   // Set to end the run early as if the inputs had ended, not as an interruption (--show's q).
   const std::atomic<bool>* stop = nullptr;
   // Videos and live sources.

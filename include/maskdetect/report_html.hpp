@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <istream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "maskdetect/model_card.hpp"
@@ -59,8 +61,24 @@ class HtmlReport : public Sink {
   std::ofstream spool_;
 };
 
+// report.html's context (tool, model, params, the face labels and their roles), without the
+// summary and files that write_report_html adds.
+nlohmann::json html_head(const RunInfo& info, const ModelCard& card);
+
+// Writes OUT/report.html: the page with `head`, `summary` (every label of head's "labels" at 0
+// when no face had it) and the file entries of `entries` inlined. Each line of `entries` is one
+// file's data as json_for_script writes it. HtmlReport and `maskdetect merge` both write so.
+void write_report_html(const std::filesystem::path& out_dir, nlohmann::json head,
+                       const RunSummary& summary, std::istream& entries);
+
+// The data a report.html carries (head, summary and "files"), read back; null when the file is
+// missing or holds none.
+nlohmann::json read_report_html_data(const std::filesystem::path& page);
+
 // `path` as a relative URL from the folder `from` (both made absolute first): each byte that is
 // not unreserved percent-encoded, and "./" in front so no name can read as a URL scheme.
 std::string relative_url(const std::filesystem::path& path, const std::filesystem::path& from);
+// The path a relative_url names, relative to its `from`: each %XX decoded.
+std::string url_path(const std::string& url);
 
 }  // namespace maskdetect
