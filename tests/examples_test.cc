@@ -222,9 +222,14 @@ TEST_CASE("examples: a program built against the installed library classifies a 
   INFO(dev.out << dev.err);
   REQUIRE(dev.status == 0);
   CHECK(fs::exists(prefix.path() / "include/maskdetect/engine.hpp"));
+  // A library built with sanitizers needs its users built with them too.
+  std::string sanitize;
+#ifdef MASKDETECT_TEST_SANITIZE
+  sanitize = " -DCMAKE_CXX_FLAGS=-fsanitize=" MASKDETECT_TEST_SANITIZE;
+#endif
   const auto configure =
       run_command("cmake -S " + q(example("library")) + " -B " + q(build.path()) +
-                  " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + q(prefix.path()));
+                  " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + q(prefix.path()) + sanitize);
   INFO(configure.out << configure.err);
   REQUIRE(configure.status == 0);
   const auto compile = run_command("nice -n 5 cmake --build " + q(build.path()));
