@@ -55,4 +55,15 @@ function watchConsole(page, errors) {
   });
 }
 
-module.exports = { args, tempDir, fail, check, launch, watchConsole };
+// A new tab on `url`, once the page's script has marked it ready; `errors` collects its script
+// errors (watchConsole).
+async function openPage(browser, url) {
+  const page = await browser.newPage();
+  const errors = [];
+  watchConsole(page, errors);
+  await page.goto(url, { waitUntil: "load" });
+  await page.waitForSelector("body[data-ready]", { timeout: 10000 });
+  return { page, errors };
+}
+
+module.exports = { args, tempDir, fail, check, launch, watchConsole, openPage };

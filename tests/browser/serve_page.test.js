@@ -6,7 +6,7 @@
 const { spawn, spawnSync } = require("child_process");
 const fs = require("fs");
 const path = require("path");
-const { args, tempDir, fail, check, launch, watchConsole } = require("./lib");
+const { args, tempDir, fail, check, launch, openPage } = require("./lib");
 
 function startServer(binary) {
   return new Promise((resolve, reject) => {
@@ -37,11 +37,7 @@ async function uploadPhoto(page, file) {
 async function photosAndVideo(url, a, fixtures) {
   const browser = await launch();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    watchConsole(page, errors);
-    await page.goto(url, { waitUntil: "load" });
-    await page.waitForSelector("body[data-ready]", { timeout: 10000 });
+    const { page, errors } = await openPage(browser, url);
     const good = await uploadPhoto(page, path.join(fixtures, "faces", "obama.jpg"));
     check(Number(good.faces) >= 1 && good.text.includes("no_mask"), "an uploaded photo comes back with a labelled box (" + good.text.slice(0, 60) + ")");
     const drawn = await page.$eval(".result canvas", (c) => c.width > 0 && c.height > 0);
@@ -76,11 +72,7 @@ async function camera(url, a, fixtures, work) {
   const browser = await launch(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                                 "--use-file-for-fake-video-capture=" + y4m]);
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    watchConsole(page, errors);
-    await page.goto(url, { waitUntil: "load" });
-    await page.waitForSelector("body[data-ready]", { timeout: 10000 });
+    const { page, errors } = await openPage(browser, url);
     await page.click("#tab-camera");
     const t0 = Date.now();
     await page.click("#camera-start");
