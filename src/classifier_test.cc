@@ -86,9 +86,14 @@ TEST_CASE("assign_label calls a mask worn wrong only past the card's incorrect t
   maskdetect::assign_label(f, card, {0.3F, 0.2F, 0.0F, 0.5F}, 0.5F, 0.5F);
   CHECK(f.label == "mask_incorrect");
   card.incorrect_threshold = 0.6F;
-  // Below it, the face is decided between the other labels.
+  // Below it, the face is decided between mask and no_mask alone: the incorrect label's share
+  // does not push a likely mask under the mask threshold.
   maskdetect::assign_label(f, card, {0.3F, 0.2F, 0.0F, 0.5F}, 0.5F, 0.5F);
+  CHECK(f.label == "mask");
+  CHECK(f.confidence == Approx(0.6));
+  maskdetect::assign_label(f, card, {0.2F, 0.3F, 0.0F, 0.5F}, 0.5F, 0.5F);
   CHECK(f.label == "no_mask");
+  CHECK(f.confidence == Approx(0.6));
   maskdetect::assign_label(f, card, {0.45F, 0.05F, 0.0F, 0.5F}, 0.4F, 0.5F);
   CHECK(f.label == "mask");
   // At or above it, it wins even over a mask above the mask threshold.
@@ -109,7 +114,9 @@ TEST_CASE("classify drops the boxes the network calls not a face", "[classifier]
 
 TEST_CASE("the shipped model matches its card and loads in OpenCV DNN", "[classifier][model]") {
   const auto card = maskdetect::load_model_card(shipped_model());  // checks sha256
-  CHECK(card.face_labels() == std::vector<std::string>{"mask", "no_mask"});
+  CHECK(card.face_labels() == std::vector<std::string>{"mask", "no_mask", "mask_incorrect"});
+  CHECK(card.incorrect_label == "mask_incorrect");
+  CHECK(card.incorrect_threshold > 0.5F);
   CHECK(fs::file_size(card.onnx_path) <= 10u * 1024 * 1024);
   maskdetect::Classifier c(card);
   // A batch of several crops gives one probability row per crop, each summing to 1.
