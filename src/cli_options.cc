@@ -56,7 +56,7 @@ void add_detector_options(CLI::App& app, DetectorOptions& d) {
       ->check(CLI::Range(0, 1000));
   app.add_option("--haar-upscale", d.haar_upscale,
                  "Haar: photos whose longest side (after --detect-size) is below N px are "
-                 "searched on a copy enlarged up to 2x (pyramid step at least 1.2), so that "
+                 "searched on a copy enlarged up to 2x (pyramid step at least 1.25), so that "
                  "faces smaller than the cascade's 24 px window, down to --min-face, are found; "
                  "0 = never (faster, misses faces under 24 px)")
       ->capture_default_str()
