@@ -75,7 +75,7 @@ TEST_CASE("a mask below the nose is mask_incorrect in the image, report.json and
   }
 }
 
-TEST_CASE("--fail-on no_mask counts a mask below the nose unless --allow-incorrect",
+TEST_CASE("a mask below the nose fails --fail-on no_mask unless --allow-incorrect",
           "[e2e][incorrect]") {
   TempDir strict, lenient;
   const auto gate = run_maskdetect(inputs() + " --out " + q(strict.path()) +
