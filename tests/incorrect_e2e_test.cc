@@ -29,6 +29,29 @@ std::string inputs() {
   return out;
 }
 
+struct EdgeColour {
+  double red_over_blue = -255;  // mean R - B down the column
+  double green = 0;             // mean G there
+};
+
+// A box's left edge is a thin line that JPEG smears: of the columns x-1..x+1, over the middle
+// half of the box's height, the one with the most red over blue.
+EdgeColour left_edge_colour(const cv::Mat& img, const json& box) {
+  const int x = box.at("x"), y = box.at("y"), h = box.at("h");
+  EdgeColour best;
+  for (int cx = std::max(0, x - 1); cx <= x + 1 && cx < img.cols; ++cx) {
+    double rb = 0, g = 0;
+    int n = 0;
+    for (int cy = y + h / 4; cy < y + 3 * h / 4 && cy < img.rows; ++cy, ++n) {
+      const auto px = img.at<cv::Vec3b>(cy, cx);
+      rb += px[2] - px[0];
+      g += px[1];
+    }
+    if (n > 0 && rb / n > best.red_over_blue) best = {rb / n, g / n};
+  }
+  return best;
+}
+
 }  // namespace
 
 TEST_CASE("a mask below the nose is mask_incorrect in the image, report.json and report.csv",
@@ -47,29 +70,13 @@ TEST_CASE("a mask below the nose is mask_incorrect in the image, report.json and
       const json& face = f.at("faces").at(0);
       CHECK(face.at("label") == "mask_incorrect");
       CHECK(face.at("confidence").get<double>() > 0.9);
-      // The box is drawn orange (BGR 0, 110, 255), a thin line that JPEG smears: along its left
-      // edge, the column that is most orange has red well above blue and green in between.
       const cv::Mat img = cv::imread(f.at("output").get<std::string>());
       REQUIRE(!img.empty());
-      const json& box = face.at("box");
-      const int x = box.at("x"), y = box.at("y"), h = box.at("h");
-      double best_red_over_blue = -255, green_there = 0;
-      for (int cx = std::max(0, x - 1); cx <= x + 1 && cx < img.cols; ++cx) {
-        double rb = 0, g = 0;
-        int n = 0;
-        for (int cy = y + h / 4; cy < y + 3 * h / 4 && cy < img.rows; ++cy, ++n) {
-          const auto px = img.at<cv::Vec3b>(cy, cx);
-          rb += px[2] - px[0];
-          g += px[1];
-        }
-        if (n > 0 && rb / n > best_red_over_blue) {
-          best_red_over_blue = rb / n;
-          green_there = g / n;
-        }
-      }
-      CHECK(best_red_over_blue > 90);
-      CHECK(green_there > 70);
-      CHECK(green_there < 170);
+      // Orange is BGR (0, 110, 255): red well above blue, green in between.
+      const EdgeColour edge = left_edge_colour(img, face.at("box"));
+      CHECK(edge.red_over_blue > 90);
+      CHECK(edge.green > 70);
+      CHECK(edge.green < 170);
     }
     CHECK_THAT(read_text(out.path() / "report.csv"), Catch::Contains(",mask_incorrect,0.9"));
   }

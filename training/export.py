@@ -11,7 +11,6 @@ import datetime
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 import cv2
