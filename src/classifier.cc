@@ -158,7 +158,7 @@ void suppress_overlaps(std::vector<Face>& faces, const ModelCard& card) {
 }
 
 size_t Classifier::classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold,
-                            float face_threshold) {
+                            float face_threshold, float masked_only_below) {
   // OpenCV DNN keeps about 1.5 MB of activations per crop in a batch, and a permissive detector
   // can propose 30 boxes in one photo; per-crop time is the same from batches of 1 to 32
   // (bench/classifier_speed.py), so batches are capped to keep memory flat.
@@ -173,6 +173,12 @@ size_t Classifier::classify(const cv::Mat& bgr, std::vector<Face>& faces, float 
       assign_label(faces[i], card_, probs[i - first], threshold, face_threshold);
   }
   const size_t before = faces.size();
+  // Before the overlap rule: a weak box that is then dropped must not have displaced another.
+  const auto unconfirmed = [&](const Face& f) {
+    return f.detector_score && *f.detector_score < masked_only_below &&
+           f.label != card_.masked_label && f.label != card_.incorrect_label;
+  };
+  faces.erase(std::remove_if(faces.begin(), faces.end(), unconfirmed), faces.end());
   suppress_overlaps(faces, card_);
   const auto rejected = std::remove_if(faces.begin(), faces.end(),
                                        [&](const Face& f) { return card_.rejects(f.label); });

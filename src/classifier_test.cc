@@ -146,3 +146,25 @@ TEST_CASE("an ONNX file OpenCV cannot read is a setup error", "[classifier]") {
   card.labels = {"mask", "no_mask"};
   CHECK_THROWS_AS(maskdetect::Classifier(card), maskdetect::SetupError);
 }
+
+TEST_CASE("classify keeps a weak detector box only when it is labelled masked",
+          "[classifier][model]") {
+  maskdetect::Classifier c(maskdetect::load_model_card(shipped_model()));
+  maskdetect::DetectorOptions full_cascade;
+  full_cascade.cascade_stages = 0;
+  full_cascade.min_neighbors = 5;
+  auto detector = maskdetect::make_detector(full_cascade);
+  const auto weak_face = [&](const std::string& photo, float detector_score) {
+    const cv::Mat img = cv::imread(fixture(photo).string());
+    const auto found = detector->detect(img);
+    REQUIRE(found.size() == 1);
+    std::vector<maskdetect::Face> f{maskdetect::testing::make_face(found[0].box, "", 0.F)};
+    f[0].detector_score = detector_score;
+    const size_t dropped = c.classify(img, f, 0.5F, 0.F, 0.8F);
+    return std::make_pair(dropped, f.empty() ? std::string() : f[0].label);
+  };
+  CHECK(weak_face("faces/obama.jpg", 0.6F) == std::make_pair(size_t{1}, std::string()));
+  CHECK(weak_face("faces/obama.jpg", 0.8F) == std::make_pair(size_t{0}, std::string("no_mask")));
+  CHECK(weak_face("masked/051d0d991d98.jpg", 0.6F) ==
+        std::make_pair(size_t{0}, std::string("mask")));
+}

@@ -81,6 +81,12 @@ void add_detector_options(CLI::App& app, DetectorOptions& d) {
   app.add_option("--detector-score", d.score_threshold, "YuNet: minimum face score")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--detector-score-masked", d.masked_score_threshold,
+                 "YuNet: boxes scoring from this up to --detector-score are kept only when the "
+                 "classifier labels them mask or mask_incorrect (YuNet scores faces behind a "
+                 "mask low); set it to --detector-score's value to turn this off")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 }  // namespace maskdetect::cli

@@ -44,7 +44,7 @@ class LegacyYunet final : public ScaledDetector {
  public:
   LegacyYunet(const DetectorOptions& o, const fs::path& path) : ScaledDetector(o) {
     try {
-      yunet_ = cv::FaceDetectorYN::create(path.string(), "", cv::Size(320, 320), o.score_threshold,
+      yunet_ = cv::FaceDetectorYN::create(path.string(), "", cv::Size(320, 320), o.proposal_score(),
                                           kNmsIou, 5000);
     } catch (const cv::Exception&) {
       yunet_.reset();
@@ -125,9 +125,9 @@ class StridedYunet final : public ScaledDetector {
     net_.setInput(cv::dnn::blobFromImage(input_));
     net_.forward(outs_, kDecodedOutputs);
     Candidates found;
-    decode(outs_, input_.size(), options_.score_threshold, found);
+    decode(outs_, input_.size(), options_.proposal_score(), found);
     std::vector<int> keep;
-    cv::dnn::NMSBoxes(found.boxes, found.scores, options_.score_threshold, kNmsIou, keep);
+    cv::dnn::NMSBoxes(found.boxes, found.scores, options_.proposal_score(), kNmsIou, keep);
     std::vector<Detection> out;
     for (int k : keep) {
       const cv::Rect2d& b = found.boxes[static_cast<std::size_t>(k)];

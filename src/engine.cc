@@ -38,7 +38,11 @@ class DetectAndClassify final : public Engine {
     a.faces = to_faces(detector.detect_reduced(bgr, reduction));
     a.detect_ms = ms_since(t0);
     t0 = Clock::now();
-    classifier_.classify(bgr, a.faces, config_.threshold, config_.face_threshold);
+    // Photos and video frames share the detector's engine and scores.
+    const DetectorOptions& d = config_.detector;
+    const float masked_only_below = d.engine == "yunet" ? d.score_threshold : 0.F;
+    classifier_.classify(bgr, a.faces, config_.threshold, config_.face_threshold,
+                         masked_only_below);
     a.classify_ms = ms_since(t0);
     if (reduction > 1)
       for (Face& f : a.faces) f.box = cv::Rect(f.box.tl() * reduction, f.box.size() * reduction);
@@ -90,6 +94,7 @@ nlohmann::json EngineConfig::params() const {
   if (d.engine == "yunet") {
     p["detector_model"] = d.model.string();
     p["detector_score"] = shortest(d.score_threshold);
+    p["detector_score_masked"] = shortest(d.masked_score_threshold);
   } else {
     p["cascade"] = d.cascade.string();
     p["scale_factor"] = d.scale_factor;

@@ -73,6 +73,7 @@ TEST_CASE("params describe each detector with the keys report.json and eval.json
   const auto q = yunet.params();
   CHECK(q["detector_model"] == "/models/yunet.onnx");
   CHECK(q.contains("detector_score"));
+  CHECK(q["detector_score_masked"] == 0.5);
   CHECK_FALSE(q.contains("cascade"));
 }
 

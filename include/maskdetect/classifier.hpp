@@ -23,11 +23,13 @@ class Classifier {
   std::vector<std::vector<float>> probabilities(const std::vector<cv::Mat>& crops);
 
   // Crops every face of `bgr`, classifies them in one batch and fills label, confidence and
-  // scores (see assign_label). Boxes the network rejects as not faces are removed, and so are
-  // boxes that overlap a box more likely to be a face (see suppress_overlaps); returns how many
-  // were removed.
+  // scores (see assign_label). Removed, and counted in the result: boxes the network rejects as
+  // not faces; boxes whose detector score is below `masked_only_below` unless labelled the
+  // card's masked or incorrect label (a detector's weak boxes, believed only where a mask
+  // explains the weakness); then boxes that overlap a box more likely to be a face (see
+  // suppress_overlaps).
   size_t classify(const cv::Mat& bgr, std::vector<Face>& faces, float threshold,
-                  float face_threshold);
+                  float face_threshold, float masked_only_below = 0.F);
 
   // The crop the network sees for `box`.
   cv::Mat crop(const cv::Mat& bgr, const cv::Rect& box) const;
