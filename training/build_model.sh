@@ -8,7 +8,10 @@ data="${1:-../shared/datasets}"
 start=$(date +%s)
 /usr/bin/python3 training/prepare_data.py --data "$data"
 /usr/bin/python3 training/train.py
+/usr/bin/python3 training/export.py
+# The operating point of mask_incorrect is chosen with the tool itself (needs build/maskdetect).
+incorrect=$(/usr/bin/python3 training/incorrect_threshold.py --data "$data")
 minutes=$(( ($(date +%s) - start + 59) / 60 ))
-/usr/bin/python3 training/export.py --minutes "$minutes"
+/usr/bin/python3 training/export.py --incorrect-threshold "$incorrect" --minutes "$minutes"
 /usr/bin/python3 bench/classifier_speed.py --update-card
 echo "build_model.sh: done in $(( ($(date +%s) - start) / 60 )) min"

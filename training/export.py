@@ -127,6 +127,9 @@ def main():
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
     ap.add_argument("--models", default=os.path.join(HERE, "..", "models"))
     ap.add_argument("--minutes", type=float, default=None, help="rebuild time to record")
+    ap.add_argument("--incorrect-threshold", type=float, default=None,
+                    help="the card's incorrect_threshold, as training/incorrect_threshold.py "
+                         "chose it with the tool [default: chosen here on the validation crops]")
     a = ap.parse_args()
     torch.set_num_threads(2)
     os.makedirs(a.models, exist_ok=True)
@@ -176,8 +179,10 @@ def main():
     result["test"]["scenes-ilc2021 not_face boxes"] = {
         "count": int(neg.sum()), "rejected": float(np.mean(p_test[neg].argmax(1) == NOT_FACE))}
     lv, sv = labels[va], sources[va]
-    inc_threshold = choose_incorrect_threshold(p_torch, lv, sv)
-    print(f"incorrect_threshold {inc_threshold} (validation)")
+    inc_threshold = a.incorrect_threshold
+    if inc_threshold is None:
+        inc_threshold = choose_incorrect_threshold(p_torch, lv, sv)
+    print(f"incorrect_threshold {inc_threshold}")
     result["test"]["scenes-ilc2021 " + LABELS[INCORRECT]] = incorrect_metrics(p_test, lt, st)
     result["test"]["scenes-ilc2021 " + LABELS[INCORRECT] + " at incorrect_threshold"] = \
         incorrect_metrics(p_test, lt, st, inc_threshold)

@@ -153,9 +153,11 @@ def main():
     ap.add_argument("--random-negative-weight", type=float, default=0.3,
                     help="how often a random not_face box is drawn compared with a detector's "
                          "proposal: random boxes are easy, proposals are what the gate must reject")
-    ap.add_argument("--incorrect-weight", type=float, default=0.6,
+    ap.add_argument("--incorrect-weight", type=float, default=1.0,
                     help="how often a with_incorrect_mask scene face is drawn, as a fraction of a "
-                         "balanced class (there are 5x fewer of them than masked faces)")
+                         "balanced class (there are 5x fewer of them than masked faces); 1.0 "
+                         "against 0.6 found 82 against 72 %% of validation masks worn wrong at the "
+                         "same share of worn masks, with the same mean no_mask F1")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
