@@ -168,3 +168,26 @@ TEST_CASE("classify keeps a weak detector box only when it is labelled masked",
   CHECK(weak_face("masked/051d0d991d98.jpg", 0.6F) ==
         std::make_pair(size_t{0}, std::string("mask")));
 }
+
+TEST_CASE("suppress_overlaps: the likelier face wins, and past the hundredth the better supported",
+          "[classifier]") {
+  maskdetect::ModelCard card;
+  card.labels = {"mask", "no_mask", "not_face"};
+  card.reject_labels = {"not_face"};
+  const auto face = [](cv::Rect box, float p_not_face, int support) {
+    maskdetect::Face f{box, std::nullopt, "no_mask", 0.F, {{"not_face", p_not_face}}};
+    f.detector_support = support;
+    return f;
+  };
+  // A box on the lower half of a face reads a little likelier than the face itself.
+  std::vector<maskdetect::Face> faces{face({211, 94, 185, 185}, 0.004F, 6),
+                                      face({236, 29, 173, 173}, 0.008F, 69)};
+  maskdetect::suppress_overlaps(faces, card);
+  REQUIRE(faces.size() == 1);
+  CHECK(faces[0].box == cv::Rect(236, 29, 173, 173));
+  // A whole hundredth apart, P(face) decides whatever the support.
+  faces = {face({211, 94, 185, 185}, 0.004F, 6), face({236, 29, 173, 173}, 0.02F, 69)};
+  maskdetect::suppress_overlaps(faces, card);
+  REQUIRE(faces.size() == 1);
+  CHECK(faces[0].box == cv::Rect(211, 94, 185, 185));
+}

@@ -70,6 +70,7 @@ class HaarDetector final : public ScaledDetector {
     cv::cvtColor(bgr, gray_, cv::COLOR_BGR2GRAY);
     const int window = cascade_.getOriginalWindowSize().width;
     std::vector<cv::Rect> boxes;
+    std::vector<int> hits;
     if (options_.haar_upscale > 0 && std::max(bgr.cols, bgr.rows) < options_.haar_upscale &&
         min_face < window) {
       // The cascade cannot see a face smaller than its window; on a copy enlarged so that
@@ -81,16 +82,17 @@ class HaarDetector final : public ScaledDetector {
       const double u = std::min(kMaxUpscale, static_cast<double>(window) / min_face);
       cv::resize(gray_, big_, cv::Size(), u, u, cv::INTER_LINEAR);
       const int side = static_cast<int>(std::lround(min_face * u));
-      cascade_.detectMultiScale(big_, boxes, std::max(options_.scale_factor, kUpscaledStep),
+      cascade_.detectMultiScale(big_, boxes, hits, std::max(options_.scale_factor, kUpscaledStep),
                                 options_.min_neighbors, 0, cv::Size(side, side));
       for (cv::Rect& b : boxes) b = scale_rect(b, 1 / u);
     } else {
-      cascade_.detectMultiScale(gray_, boxes, options_.scale_factor, options_.min_neighbors, 0,
-                                cv::Size(min_face, min_face));
+      cascade_.detectMultiScale(gray_, boxes, hits, options_.scale_factor, options_.min_neighbors,
+                                0, cv::Size(min_face, min_face));
     }
     std::vector<Detection> out;
     out.reserve(boxes.size());
-    for (const auto& b : boxes) out.push_back({b, std::nullopt});
+    for (size_t i = 0; i < boxes.size(); ++i)
+      out.push_back({boxes[i], std::nullopt, i < hits.size() ? hits[i] : 0});
     return out;
   }
 

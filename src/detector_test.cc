@@ -35,6 +35,8 @@ TEST_CASE("Haar finds the face in a portrait", "[detector]") {
   REQUIRE(faces.size() == 1);
   CHECK(faces[0].box.width > 100);
   CHECK_FALSE(faces[0].score.has_value());
+  // The raw hits merged into the box: at least the neighbours asked for.
+  CHECK(faces[0].support >= full_cascade().min_neighbors);
 }
 
 TEST_CASE("a missing or corrupt cascade is a setup error naming the file", "[detector]") {

@@ -47,7 +47,8 @@ float face_probability(const Face& face, const ModelCard& card);
 
 // Permissive detectors put several boxes on one face (a cheek, the face, the head). Keeps, of
 // any two boxes with IoU > 0.3 or one covering more than half of the other, the one more likely
-// to be a face (then the larger); order is otherwise kept.
+// to be a face, P(face) compared in whole hundredths; between equals, the one with more detector
+// support (Haar's merged hits), then the larger. Order is otherwise kept.
 void suppress_overlaps(std::vector<Face>& faces, const ModelCard& card);
 
 // Chooses the label for one box from its probabilities. P(face) is the sum over the face labels

@@ -17,6 +17,7 @@ struct Face {
   float confidence = 0.F;               // probability of `label`
   std::map<std::string, float> scores;  // probability of every label
   std::int64_t track = -1;              // video: the track this face belongs to; -1: none
+  int detector_support = 0;             // Haar: raw hits merged into the box; not reported
 };
 
 // One tracked face over a video (see Tracker): the label is decided from the mean of its scores
