@@ -109,7 +109,7 @@ say "man -w maskdetect: $page"
 completions=$(printf '%s\n' 'maskdetect --det' 'maskdetect --detector ' |
   BASH_COMPLETION_USER_DIR=/nonexistent XDG_DATA_DIRS=/usr/share \
     tests/completion_query.sh --installed) || fail "bash-completion did not load maskdetect's"
-expected=$(printf 'maskdetect --det\t--detect-size --detector --detector-model --detector-score\n')
+expected=$(printf 'maskdetect --det\t--detect-size --detector --detector-model --detector-score --detector-score-masked\n')
 expected+=$'\n'$(printf 'maskdetect --detector \thaar yunet')
 [ "$completions" = "$expected" ] || fail "completion gave:
 $completions

@@ -179,7 +179,7 @@ TEST_CASE("bash completion offers the options of --help and the values they take
   for (const auto& [sub, options] : subs)
     CHECK(offered.at("maskdetect " + sub + " -") == joined(names_of(options)));
   CHECK(offered.at("maskdetect --det") ==
-        "--detect-size --detector --detector-model --detector-score");
+        "--detect-size --detector --detector-model --detector-score --detector-score-masked");
   CHECK(offered.at("maskdetect --detector ") == "haar yunet");
   CHECK(offered.at("maskdetect --detector=y") == "yunet");
   const std::string models = (source_dir() / "models/").string();
