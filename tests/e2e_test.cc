@@ -156,9 +156,8 @@ TEST_CASE("YuNet-n: today's counts on the masked photos", "[e2e][masked][yunet]"
   CHECK(s.with_label == 8);
 }
 
-// Where YuNet stands: at its default score 0.8 it misses the faces of 00551f5945fe (score 0.71)
-// and of the face shield in 00865e34fb82 (0.56, which the classifier reads no_mask when it is
-// proposed); the other 8 are masks.
+// Where YuNet 2022mar stands: every photo gets a face, and its box on the face shield in
+// 00865e34fb82 (score 0.9, taller than YuNet-n's) reads no_mask (0.53); the other 9 are masks.
 TEST_CASE("YuNet finds a mask face in at least 8 masked photos, only the face shield reads no_mask",
           "[e2e][masked][yunet]") {
   const std::string yunet = yunet_options();
