@@ -63,10 +63,8 @@ std::vector<std::vector<float>> Classifier::probabilities(const std::vector<cv::
 std::vector<Face> to_faces(const std::vector<Detection>& detections) {
   std::vector<Face> faces;
   faces.reserve(detections.size());
-  for (const auto& d : detections) {
-    faces.push_back(Face{d.box, d.score, {}, 0.F, {}});
-    faces.back().detector_support = d.support;
-  }
+  for (const auto& d : detections)
+    faces.push_back(Face{d.box, d.score, {}, 0.F, {}, -1, d.support});
   return faces;
 }
 

@@ -91,8 +91,7 @@ class HaarDetector final : public ScaledDetector {
     }
     std::vector<Detection> out;
     out.reserve(boxes.size());
-    for (size_t i = 0; i < boxes.size(); ++i)
-      out.push_back({boxes[i], std::nullopt, i < hits.size() ? hits[i] : 0});
+    for (size_t i = 0; i < boxes.size(); ++i) out.push_back({boxes[i], std::nullopt, hits[i]});
     return out;
   }
 

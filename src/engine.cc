@@ -38,11 +38,10 @@ class DetectAndClassify final : public Engine {
     a.faces = to_faces(detector.detect_reduced(bgr, reduction));
     a.detect_ms = ms_since(t0);
     t0 = Clock::now();
-    // Photos and video frames share the detector's engine and scores.
-    const DetectorOptions& d = config_.detector;
-    const float masked_only_below = d.engine == "yunet" ? d.score_threshold : 0.F;
+    // Boxes below YuNet's score stay only as masks; Haar's boxes carry no score, so the rule
+    // never touches them. Photos and video frames share the score.
     classifier_.classify(bgr, a.faces, config_.threshold, config_.face_threshold,
-                         masked_only_below);
+                         config_.detector.score_threshold);
     a.classify_ms = ms_since(t0);
     if (reduction > 1)
       for (Face& f : a.faces) f.box = cv::Rect(f.box.tl() * reduction, f.box.size() * reduction);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Chooses the model card's incorrect_threshold the way the tool will use it: the lowest
 P(mask_incorrect | face) at which `maskdetect eval` on the validation part of scenes-ilc2021, at
-1x, 1/2 and 1/3 scale with --detector yunet, calls at most BUDGET of the correctly worn masks
+1x, 1/2 and 1/3 scale with --detector yunet, calls at most INCORRECT_MASKS_BUDGET (common.py) of the correctly worn masks
 mask_incorrect, both among the faces it finds and among the annotated face crops.
 
 export.py's own choice sees the training pipeline's crops through PyTorch; the tool's crops and
@@ -20,8 +20,9 @@ import subprocess
 import sys
 import tempfile
 
+from common import INCORRECT_MASKS_BUDGET, MODEL_NAME as NAME
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAME = "mask_mobilenetv2"
 SCALES = "1,0.5,0.333"
 
 
@@ -50,7 +51,7 @@ def main():
     ap.add_argument("--models", default=os.path.join(HERE, "..", "models"))
     ap.add_argument("--maskdetect", default=os.path.join(HERE, "..", "build", "maskdetect"))
     ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "datasets"))
-    ap.add_argument("--budget", type=float, default=0.03)
+    ap.add_argument("--budget", type=float, default=INCORRECT_MASKS_BUDGET)
     a = ap.parse_args()
     if not os.access(a.maskdetect, os.X_OK):
         sys.exit(f"{a.maskdetect} is not built: run cmake --build build first (README)")
