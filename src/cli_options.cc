@@ -69,8 +69,9 @@ void add_detector_options(CLI::App& app, DetectorOptions& d) {
       ->check(CLI::Range(4, 100000));
   app.add_option("--detect-size", d.detect_size,
                  "Detect on a copy whose longest side is at most this many pixels (boxes are "
-                 "mapped back to the original); 0 = full resolution")
-      ->capture_default_str()
+                 "mapped back to the original); 0 = full resolution [default: " +
+                     std::to_string(default_detect_size("haar")) + " for haar, " +
+                     std::to_string(default_detect_size("yunet")) + " for yunet]")
       ->check(CLI::Range(0, 100000));
   app.add_option("--detector-model", d.model,
                  "YuNet ONNX: the shipped yunet_n_640_640.onnx, or the OpenCV model zoo's "

@@ -111,7 +111,9 @@ std::vector<Detection> ScaledDetector::detect_reduced(const cv::Mat& bgr, int re
   const cv::Size full(bgr.cols * reduction, bgr.rows * reduction);
   // Detector pixels per pixel of `bgr`: never more than 1 here; a detector that gains from an
   // enlarged copy makes it itself.
-  const double s = std::min(1.0, detection_scale(full, options_.detect_size) * reduction);
+  const int detect_size =
+      options_.detect_size < 0 ? default_detect_size(options_.engine) : options_.detect_size;
+  const double s = std::min(1.0, detection_scale(full, detect_size) * reduction);
   const int wanted = options_.min_face > 0 ? options_.min_face : default_min_face(options_.engine);
   const int min_face = std::max(1, static_cast<int>(wanted * s / reduction));
   if (s == 1.0) return detect_scaled(bgr, min_face);
@@ -126,6 +128,8 @@ std::vector<Detection> ScaledDetector::detect_reduced(const cv::Mat& bgr, int re
 // (0.891, 0.876, 0.862; 24 px: 0.901 at 1x but 0.610 at 1/3). Haar: 12 px is the cascade's 24 px
 // window on a copy enlarged 2x, the most --haar-upscale enlarges.
 int default_min_face(const std::string& engine) { return engine == "yunet" ? 8 : 12; }
+
+int default_detect_size(const std::string& engine) { return engine == "yunet" ? 800 : 896; }
 
 Letterbox letterbox(cv::Size size, int side, int stride) {
   Letterbox lb;

@@ -57,6 +57,20 @@ TEST_CASE("the smallest face is each detector's own unless one is given", "[engi
   CHECK(EngineConfig::resolve(o).detector.min_face == 30);
 }
 
+TEST_CASE("the detection size is each detector's own unless one is given", "[engine]") {
+  EngineOptions o = shipped("haar");
+  CHECK(EngineConfig::resolve(o).detector.detect_size == 896);
+  CHECK(EngineConfig::resolve(o).params().at("detect_size") == 896);
+  o = shipped("yunet");
+  CHECK(EngineConfig::resolve(o).detector.detect_size == 800);
+  o.detector.detect_size = 0;  // full resolution stays a choice
+  CHECK(EngineConfig::resolve(o).detector.detect_size == 0);
+  o.detector.detect_size = 1280;
+  CHECK(EngineConfig::resolve(o).detector.detect_size == 1280);
+  // Video frames keep the smaller of the two.
+  CHECK(EngineConfig::resolve(o).video_detector.detect_size == kVideoDetectSize);
+}
+
 TEST_CASE("params describe each detector with the keys report.json and eval.json share",
           "[engine]") {
   const EngineConfig haar = EngineConfig::resolve(shipped("haar"));

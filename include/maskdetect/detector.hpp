@@ -54,10 +54,9 @@ struct DetectorOptions {
   // the network finds (on scenes-ilc2021 val at 1/3 scale, masked faces found rose from 52.9 %
   // to 72.3 % and no_mask F1 from 0.813 to 0.838).
   int yunet_min_side = 640;
-  // Longest side the detector sees; larger images are scaled down (0: never). 896 is the smallest
-  // size measured on highres-ilc2021 (800, 896, 1024, 1280, 1600) whose face recall and no_mask
-  // F1 are at least the full-resolution reference pipeline's (README, "Speed").
-  int detect_size = 896;
+  // Longest side the detector sees; larger images are scaled down (0: never; -1:
+  // default_detect_size(engine)).
+  int detect_size = -1;
 };
 
 class Detector {
@@ -76,6 +75,14 @@ std::unique_ptr<Detector> make_detector(const DetectorOptions& options);
 // The smallest face each detector looks for when DetectorOptions::min_face is 0, in original
 // pixels; chosen on scenes-ilc2021 val at 1x, 1/2 and 1/3 scale (README, "Small faces").
 int default_min_face(const std::string& engine);
+
+// The longest side each detector sees when DetectorOptions::detect_size is -1 (README, "Speed").
+// Haar: 896, the smallest of 800, 896, 1024, 1280 and 1600 whose face recall and no_mask F1 on
+// highres-ilc2021 are at least the full-resolution reference pipeline's. YuNet: 800, the largest
+// side of any scenes-ilc2021 photo, so its F1 there is the same at every size from 800 up; on
+// highres-ilc2021 it matches 896 (face recall 0.921 against 0.909, F1 0.833 against 0.837) with
+// a fifth fewer pixels through the network.
+int default_detect_size(const std::string& engine);
 
 // The frontal-face cascade from Debian's opencv-data (or $MASKDETECT_CASCADE); empty if absent.
 std::filesystem::path find_cascade();
