@@ -27,8 +27,21 @@ cv::Mat thumbnail(const cv::Mat& bgr, std::vector<Face> faces, cv::Size full,
                   const ModelCard& card) {
   const double k =
       std::min(1.0, static_cast<double>(kThumbnailSide) / std::max(bgr.cols, bgr.rows));
-  cv::Mat small;
-  cv::resize(bgr, small, cv::Size(), k, k, cv::INTER_AREA);
+  const cv::Size size(std::max(1, static_cast<int>(std::lround(bgr.cols * k))),
+                      std::max(1, static_cast<int>(std::lround(bgr.rows * k))));
+  // A camera photo is 10-20x the thumbnail, and INTER_AREA by such a factor that is not a whole
+  // number costs 17-25 ms per 12 MP photo, half the time spent writing it: a whole factor first
+  // (OpenCV's fast path for it), then the rest on the small copy. The few pixels a whole factor
+  // leaves at the right and bottom edges do not show at thumbnail size.
+  const int whole = std::min(bgr.cols / size.width, bgr.rows / size.height);
+  cv::Mat first, small;
+  if (whole >= 2) {
+    cv::resize(bgr(cv::Rect(0, 0, bgr.cols / whole * whole, bgr.rows / whole * whole)), first,
+               cv::Size(bgr.cols / whole, bgr.rows / whole), 0, 0, cv::INTER_AREA);
+  } else {
+    first = bgr;
+  }
+  cv::resize(first, small, size, 0, 0, cv::INTER_AREA);
   annotate(small, rescale_faces(std::move(faces), full, small.size()), card);
   return small;
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "report_test_support.hpp"
 #include "test_support.hpp"
@@ -29,6 +30,27 @@ TEST_CASE("links are relative to the report and cannot read as a URL scheme", "[
   CHECK(relative_url("/data/x.jpg", "/out/run") == "../../data/x.jpg");
   CHECK(relative_url("/out/javascript:alert(1).jpg", "/out") == "./javascript%3Aalert%281%29.jpg");
   CHECK(relative_url("/out/a #?%.jpg", "/out") == "./a%20%23%3F%25.jpg");
+}
+
+TEST_CASE("a thumbnail of a camera-sized photo is the photo averaged down", "[report-html]") {
+  TempDir dir;
+  ModelCard card;
+  // A 4001x2999 photo whose left half is dark and right half light: the whole-factor first step
+  // leaves its last column and rows out, and the thumbnail must still be the same picture.
+  cv::Mat pixels(2999, 4001, CV_8UC3, cv::Scalar::all(40));
+  pixels(cv::Rect(2000, 0, 2001, 2999)).setTo(cv::Scalar::all(200));
+  const InputFile in{"big.png", "big.png", "big.png", ""};
+  FileResult r = report_testing::image("big.png", {});
+  r.width = pixels.cols;
+  r.height = pixels.rows;
+  ReportThumbnails(dir.path(), card).image(in, r, pixels);
+  const cv::Mat thumb = cv::imread(ReportThumbnails::path(dir.path(), "big.png").string());
+  REQUIRE(thumb.size() == cv::Size(kThumbnailSide, 192));
+  cv::Mat expected;
+  cv::resize(pixels, expected, thumb.size(), 0, 0, cv::INTER_AREA);
+  cv::Mat diff;
+  cv::absdiff(thumb, expected, diff);
+  CHECK(cv::mean(diff)[0] < 3.0);  // JPEG at quality 75, and the seam's column
 }
 
 TEST_CASE("report.html carries every file, the summary and links", "[report-html]") {
