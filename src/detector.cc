@@ -111,11 +111,8 @@ std::vector<Detection> ScaledDetector::detect_reduced(const cv::Mat& bgr, int re
   const cv::Size full(bgr.cols * reduction, bgr.rows * reduction);
   // Detector pixels per pixel of `bgr`: never more than 1 here; a detector that gains from an
   // enlarged copy makes it itself.
-  const int detect_size =
-      options_.detect_size < 0 ? default_detect_size(options_.engine) : options_.detect_size;
-  const double s = std::min(1.0, detection_scale(full, detect_size) * reduction);
-  const int wanted = options_.min_face > 0 ? options_.min_face : default_min_face(options_.engine);
-  const int min_face = std::max(1, static_cast<int>(wanted * s / reduction));
+  const double s = std::min(1.0, detection_scale(full, options_.detect_size) * reduction);
+  const int min_face = std::max(1, static_cast<int>(options_.min_face * s / reduction));
   if (s == 1.0) return detect_scaled(bgr, min_face);
   cv::resize(bgr, small_, cv::Size(), s, s, cv::INTER_AREA);
   auto found = detect_scaled(small_, min_face);
@@ -130,6 +127,12 @@ std::vector<Detection> ScaledDetector::detect_reduced(const cv::Mat& bgr, int re
 int default_min_face(const std::string& engine) { return engine == "yunet" ? 8 : 12; }
 
 int default_detect_size(const std::string& engine) { return engine == "yunet" ? 800 : 896; }
+
+DetectorOptions with_defaults(DetectorOptions o) {
+  if (o.min_face <= 0) o.min_face = default_min_face(o.engine);
+  if (o.detect_size < 0) o.detect_size = default_detect_size(o.engine);
+  return o;
+}
 
 Letterbox letterbox(cv::Size size, int side, int stride) {
   Letterbox lb;

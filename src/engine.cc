@@ -63,8 +63,7 @@ EngineConfig EngineConfig::resolve(const EngineOptions& o) {
     c.detector.model = find_yunet_model();
   if (c.detector.engine != "yunet" && c.detector.cascade.empty())
     c.detector.cascade = find_cascade();
-  if (c.detector.min_face <= 0) c.detector.min_face = default_min_face(c.detector.engine);
-  if (c.detector.detect_size < 0) c.detector.detect_size = default_detect_size(c.detector.engine);
+  c.detector = with_defaults(c.detector);
   c.video_detector = c.detector;
   if (o.video_detect_size > 0) {
     DetectorOptions& v = c.video_detector;

@@ -12,13 +12,13 @@ namespace maskdetect {
 // cost follows the faces' needs rather than the camera's resolution.
 class ScaledDetector : public Detector {
  public:
-  explicit ScaledDetector(const DetectorOptions& o) : options_(o) {}
+  explicit ScaledDetector(const DetectorOptions& o) : options_(with_defaults(o)) {}
   std::vector<Detection> detect_reduced(const cv::Mat& bgr, int reduction) override;
 
  protected:
   // `min_face` is in the pixels of `bgr`.
   virtual std::vector<Detection> detect_scaled(const cv::Mat& bgr, int min_face) = 0;
-  DetectorOptions options_;
+  DetectorOptions options_;  // with_defaults: min_face and detect_size are set
 
  private:
   cv::Mat small_;

@@ -40,12 +40,13 @@ def main():
     boxes = np.flatnonzero(part & (labels == NOT_FACE))
     images = d["images"]
     p_box = 1 - predict(model, images[boxes], sources[boxes])[:, NOT_FACE]
-    points = []
+    point_1x = None
     for shrink, name in ((1.0, "1x"), (1 / 2, "1/2"), (1 / 3, "1/3")):
         p_face = 1 - predict(model, images[faces], sources[faces], shrink=shrink,
                              face_px=face_px[faces])[:, NOT_FACE]
         t = float(np.quantile(p_face, 1 - KEEP))
-        points.append(t)
+        if shrink == 1.0:
+            point_1x = t
         kept = "  ".join(f"{v}: {np.mean(p_face >= v) * 100:.1f} %" for v in THRESHOLDS)
         print(f"{a.part} {name:3s} {len(faces)} true faces kept at {kept}; "
               f"{KEEP * 100:.0f} % kept at P(face) >= {t:.3f}")
@@ -54,7 +55,7 @@ def main():
     for who in np.unique(proposer[boxes]):
         sel = proposer[boxes] == who
         passing = "  ".join(f"{v:g}: {np.mean(p_box[sel] >= v) * 100:.1f} %"
-                            for v in (round(points[0], 3),) + THRESHOLDS)
+                            for v in (round(point_1x, 3),) + THRESHOLDS)
         print(f"{a.part} not_face from {who}: {sel.sum()} boxes passing at {passing}")
 
 

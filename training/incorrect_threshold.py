@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Chooses the model card's incorrect_threshold the way the tool will use it: the lowest
 P(mask_incorrect | face) at which `maskdetect eval` on the validation part of scenes-ilc2021, at
-1x, 1/2 and 1/3 scale with --detector yunet, calls at most INCORRECT_MASKS_BUDGET (common.py) of the correctly worn masks
-mask_incorrect, both among the faces it finds and among the annotated face crops.
+1x, 1/2 and 1/3 scale with --detector yunet, calls at most INCORRECT_MASKS_BUDGET (common.py) of
+the correctly worn masks mask_incorrect, both among the faces it finds and among the annotated
+face crops.
 
 export.py's own choice sees the training pipeline's crops through PyTorch; the tool's crops and
 its detector's boxes call a few more worn masks incorrect at the same threshold (for the shipped

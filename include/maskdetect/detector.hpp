@@ -84,6 +84,9 @@ int default_min_face(const std::string& engine);
 // a fifth fewer pixels through the network.
 int default_detect_size(const std::string& engine);
 
+// `o` with min_face and detect_size set to the engine's defaults where they ask for them.
+DetectorOptions with_defaults(DetectorOptions o);
+
 // The frontal-face cascade from Debian's opencv-data (or $MASKDETECT_CASCADE); empty if absent.
 std::filesystem::path find_cascade();
 
