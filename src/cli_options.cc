@@ -62,6 +62,14 @@ void add_detector_options(CLI::App& app, DetectorOptions& d) {
       ->capture_default_str()
       ->type_name("N")
       ->check(CLI::Range(0, 100000));
+  app.add_option("--haar-confirm", d.haar_confirm,
+                 "Haar: keep a box only where YuNet-n (--detector-model), run on the box and "
+                 "its surroundings, finds a face scoring at least this; boxes the classifier "
+                 "calls mask or mask_incorrect need only --detector-score-masked. 0 = off: the "
+                 "cascade and the classifier's not_face label alone, at the model card's "
+                 "stricter face threshold")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--min-face", d.min_face,
                  "Smallest face to look for, in original pixels [default: " +
                      std::to_string(default_min_face("haar")) + " for haar, " +
@@ -74,7 +82,8 @@ void add_detector_options(CLI::App& app, DetectorOptions& d) {
                      std::to_string(default_detect_size("yunet")) + " for yunet]")
       ->check(CLI::Range(0, 100000));
   app.add_option("--detector-model", d.model,
-                 "YuNet ONNX: the shipped yunet_n_640_640.onnx, or the OpenCV model zoo's "
+                 "YuNet ONNX, for --detector yunet and for --haar-confirm: the shipped "
+                 "yunet_n_640_640.onnx, or the OpenCV model zoo's "
                  "face_detection_yunet_2022mar / 2023mar (the layout is told from the network's "
                  "outputs) [default: $MASKDETECT_YUNET_MODEL, else the installed or source "
                  "tree's models/yunet_n_640_640.onnx]")
@@ -83,7 +92,8 @@ void add_detector_options(CLI::App& app, DetectorOptions& d) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--detector-score-masked", d.masked_score_threshold,
-                 "YuNet: boxes scoring from this up to --detector-score are kept only when the "
+                 "YuNet (and --haar-confirm): boxes scoring from this up to --detector-score "
+                 "(--haar-confirm) are kept only when the "
                  "classifier labels them mask or mask_incorrect (YuNet scores faces behind a "
                  "mask low); set it to --detector-score's value to turn this off")
       ->capture_default_str()

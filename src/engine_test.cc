@@ -45,6 +45,40 @@ TEST_CASE("resolving takes the card's face threshold for the detector unless one
   CHECK_THROWS_AS(EngineConfig::resolve(o), SetupError);
 }
 
+TEST_CASE("Haar's boxes are confirmed by YuNet-n unless that is turned off", "[engine]") {
+  EngineOptions o = shipped("haar");
+  const EngineConfig confirmed = EngineConfig::resolve(o);
+  CHECK(confirmed.detector.confirms());
+  CHECK(confirmed.detector.model.filename() == "yunet_n_640_640.onnx");
+  CHECK(confirmed.params().at("haar_confirm") == 0.85);
+  // Alone, the cascade's boxes need the classifier's stricter threshold.
+  o.detector.haar_confirm = 0;
+  const EngineConfig alone = EngineConfig::resolve(o);
+  CHECK_FALSE(alone.detector.confirms());
+  CHECK(alone.face_threshold == alone.card.face_threshold("haar_unconfirmed"));
+  CHECK(alone.face_threshold > confirmed.face_threshold);
+  CHECK_FALSE(alone.params().contains("detector_model"));
+  // A card without the unconfirmed threshold falls back to its Haar one.
+  EngineConfig old = alone;
+  old.card.face_thresholds.erase("haar_unconfirmed");
+  CHECK(old.card.face_threshold("haar") == confirmed.face_threshold);
+}
+
+TEST_CASE("the real engine gives Haar's boxes YuNet's confirming score", "[engine][model]") {
+  EngineOptions o = shipped();
+  const cv::Mat bgr = cv::imread(testing::fixture("faces/obama.jpg").string());
+  const EngineConfig with = EngineConfig::resolve(o);
+  const Analysis confirmed = make_engine(with)->analyze(bgr, 1);
+  REQUIRE(confirmed.faces.size() == 1);
+  REQUIRE(confirmed.faces[0].detector_score);
+  CHECK(*confirmed.faces[0].detector_score >= 0.85F);
+  o.detector.haar_confirm = 0;
+  const EngineConfig without = EngineConfig::resolve(o);
+  const Analysis alone = make_engine(without)->analyze(bgr, 1);
+  REQUIRE(alone.faces.size() == 1);
+  CHECK_FALSE(alone.faces[0].detector_score);
+}
+
 TEST_CASE("the smallest face is each detector's own unless one is given", "[engine]") {
   EngineOptions o = shipped("haar");
   CHECK(EngineConfig::resolve(o).detector.min_face == default_min_face("haar"));

@@ -468,9 +468,10 @@ TEST_CASE("pipelines: parameters in the report read as the decimals they were gi
                          " --no-annotate --threshold 0.6")
               .status == 0);
   const std::string text = read_text(out.path() / "report.json");
-  CHECK_THAT(text,
-             Catch::Contains("\"face_threshold\": 0.96,") && Catch::Contains("\"threshold\": 0.6"));
-  CHECK_THAT(text, !Catch::Contains("0.9599999"));
+  CHECK_THAT(text, Catch::Contains("\"face_threshold\": 0.1,") &&
+                       Catch::Contains("\"threshold\": 0.6") &&
+                       Catch::Contains("\"haar_confirm\": 0.85,"));
+  CHECK_THAT(text, !Catch::Contains("0.1000000") && !Catch::Contains("0.8500000"));
 }
 
 TEST_CASE("pipelines: the progress line shows done/total and a percentage", "[e2e][pipelines]") {

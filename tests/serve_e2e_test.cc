@@ -179,7 +179,9 @@ TEST_CASE("serve: an uploaded video comes back with its people and an annotated 
   REQUIRE(status == 200);
   const json& file = answer.at("file");
   CHECK(file.at("path") == "clip.mp4");
-  CHECK(file.at("people_by_label").at("no_mask") == 3);
+  // Today's count: the speaker, the pianist and people in the audience (3 before Haar's boxes
+  // were confirmed by YuNet-n and the cascade asked for 2 neighbours instead of 4).
+  CHECK(file.at("people_by_label").at("no_mask") == 7);
   CHECK_FALSE(file.contains("output"));  // no server paths reach the client
   auto video = server.client().Get(file.at("video").get<std::string>().c_str());
   REQUIRE(video);

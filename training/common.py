@@ -15,8 +15,10 @@ SOURCE_LABELS = {"with_mask": 0, "without_mask": 1, "with_incorrect_mask": INCOR
 SOURCES = ["crops-chandrikadeb7", "crops-facemask12k", "scenes-ilc2021"]
 # A box is a face when P(face) = 1 - P(not_face) reaches this, per detector: chosen with maskdetect
 # eval on the validation part of scenes-ilc2021 (training/README.md), written into the model card.
-# YuNet's boxes are faces far more often than the cut Haar cascade's, so they need less proof.
-FACE_THRESHOLDS = {"haar": 0.96, "yunet": 0.1}
+# YuNet's boxes are faces far more often than the cut Haar cascade's, so they need less proof;
+# Haar's boxes confirmed by YuNet-n (maskdetect --haar-confirm, the default) need as little:
+# "haar_unconfirmed" is for --haar-confirm 0.
+FACE_THRESHOLDS = {"haar": 0.1, "haar_unconfirmed": 0.96, "yunet": 0.1}
 MODEL_NAME = "mask_mobilenetv2"  # models/MODEL_NAME.onnx and its card MODEL_NAME.json
 # Correctly worn masks called incorrect, at most, on the validation part: the operating point of
 # the incorrect label (issue 11 bounds it at 3 % on the test part).

@@ -31,21 +31,33 @@ struct DetectorOptions {
   // twice the masked faces of the full one, and the classifier's not_face label removes what
   // it adds that is not a face.
   double scale_factor = 1.1;  // Haar
-  int min_neighbors = 4;      // Haar
-  int cascade_stages = 13;    // Haar: keep only the first stages of the cascade (0: all)
+  // Haar: 2, not 4, since its boxes are confirmed by YuNet-n (haar_confirm): the extra
+  // proposals raised validation no_mask F1 (mean over 1x, 1/2 and 1/3: 0.731 at 4, 0.745 at 2).
+  int min_neighbors = 2;
+  int cascade_stages = 13;  // Haar: keep only the first stages of the cascade (0: all)
   // Haar: images whose longest side (after detect_size) is below this many pixels are searched
   // on a copy enlarged up to 2x, so faces smaller than the cascade's window are found (0: never).
   int haar_upscale = kHaarUpscaleBelow;
-  int min_face = 0;             // pixels, in the original image; 0: default_min_face(engine)
-  std::filesystem::path model;  // YuNet ONNX; empty: find_yunet_model()
+  // Haar: a box is kept only where YuNet-n, run on its surroundings (FaceConfirmer), finds a
+  // face scoring at least this; from masked_score_threshold up, only when the classifier sees a
+  // mask on it. 0: off, and the classifier's not_face label alone decides, at the card's
+  // stricter "haar_unconfirmed" face threshold. 0.85 gave the best validation no_mask F1 of
+  // 0.75, 0.8, 0.85 and 0.9 (README, "Haar boxes confirmed by YuNet-n").
+  float haar_confirm = 0.85F;
+  bool confirms() const { return engine == "haar" && haar_confirm > 0; }
+  // The score below which a box is believed only as a mask: YuNet's own, or Haar's confirmation.
+  float strong_score() const { return engine == "haar" ? haar_confirm : score_threshold; }
+  int min_face = 0;  // pixels, in the original image; 0: default_min_face(engine)
+  std::filesystem::path
+      model;  // YuNet ONNX (detector, or Haar's confirmer); empty: find_yunet_model()
   // YuNet. 0.8 with the card's YuNet face_threshold gave the best no_mask F1 on the validation
   // part of scenes-ilc2021 (scores 0.6-0.85 x face thresholds 0.6-0.9; README, "Measuring").
   float score_threshold = 0.8F;
-  // YuNet: boxes scoring from this up to score_threshold are kept only when the classifier sees a
-  // mask on them (worn right or wrong). YuNet learnt faces from bare faces and scores faces
-  // behind a mask low: on scenes-ilc2021 val such boxes raise the masked faces found at 1x from
-  // 82 to 93 %, and since no box is kept as no_mask on this weaker evidence, no_mask F1 stays
-  // as it was (README, "Measuring"). Equal to score_threshold: off.
+  // YuNet (and Haar's confirmation): boxes scoring from this up to score_threshold are kept only
+  // when the classifier sees a mask on them (worn right or wrong). YuNet learnt faces from bare
+  // faces and scores faces behind a mask low: on scenes-ilc2021 val such boxes raise the masked
+  // faces found at 1x from 82 to 93 %, and since no box is kept as no_mask on this weaker evidence,
+  // no_mask F1 stays as it was (README, "Measuring"). Equal to score_threshold: off.
   float masked_score_threshold = 0.5F;
   // The lowest score a box may have to be proposed at all.
   float proposal_score() const { return std::min(score_threshold, masked_score_threshold); }
