@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <string>
+
+#include "maskdetect/errors.hpp"
 
 namespace maskdetect {
 namespace {
@@ -49,10 +52,20 @@ cv::Rect2d draw(const cv::Mat& bgr, const cv::Rect& box, cv::Mat tile) {
   return target;
 }
 
+std::unique_ptr<Detector> make_confirming_yunet(const std::filesystem::path& model) {
+  try {
+    return make_detector(confirm_options(model));
+  } catch (const SetupError& e) {
+    throw SetupError(std::string(e.what()) +
+                     ". The Haar detector asks YuNet-n to confirm its boxes; --haar-confirm 0 "
+                     "runs the cascade alone");
+  }
+}
+
 }  // namespace
 
 FaceConfirmer::FaceConfirmer(const std::filesystem::path& yunet_model)
-    : yunet_(make_detector(confirm_options(yunet_model))) {}
+    : yunet_(make_confirming_yunet(yunet_model)) {}
 
 void FaceConfirmer::score_boxes(const cv::Mat& bgr, const cv::Rect* boxes, size_t n,
                                 float* scores) {

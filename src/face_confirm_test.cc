@@ -90,5 +90,6 @@ TEST_CASE("a missing YuNet model is a setup error that names the fix", "[confirm
     FAIL("no error");
   } catch (const SetupError& e) {
     CHECK(std::string(e.what()).find("--detector-model") != std::string::npos);
+    CHECK(std::string(e.what()).find("--haar-confirm 0") != std::string::npos);
   }
 }

@@ -48,8 +48,8 @@ struct DetectorOptions {
   // The score below which a box is believed only as a mask: YuNet's own, or Haar's confirmation.
   float strong_score() const { return engine == "haar" ? haar_confirm : score_threshold; }
   int min_face = 0;  // pixels, in the original image; 0: default_min_face(engine)
-  std::filesystem::path
-      model;  // YuNet ONNX (detector, or Haar's confirmer); empty: find_yunet_model()
+  // YuNet ONNX, the detector's or Haar's confirmer's; empty: find_yunet_model().
+  std::filesystem::path model;
   // YuNet. 0.8 with the card's YuNet face_threshold gave the best no_mask F1 on the validation
   // part of scenes-ilc2021 (scores 0.6-0.85 x face thresholds 0.6-0.9; README, "Measuring").
   float score_threshold = 0.8F;
