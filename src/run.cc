@@ -200,6 +200,10 @@ RunOutcome run_maskdetect(const RunOptions& o, std::istream& stdin_list, std::os
     if (const std::string problem = camera_problem(input); !problem.empty())
       throw SetupError(problem);
   const auto config = std::make_shared<const EngineConfig>(EngineConfig::resolve(o.engine));
+  // Every model loads once before the output folder is touched: a missing or broken YuNet file
+  // (which the default Haar detector needs too) is exit 2 with nothing written, not a folder
+  // that then holds an "earlier run".
+  make_engine(*config);
   const OutDir out(o.pipeline.out_dir, o.reuse);  // outlives the sinks: cleans up after them
   StopRequest own_stop;
   StopRequest* stop = o.stop != nullptr ? o.stop : &own_stop;

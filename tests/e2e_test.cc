@@ -454,6 +454,31 @@ TEST_CASE("a missing or corrupt model or cascade is one line and exit 2", "[e2e]
   CHECK(r.status == 2);
 }
 
+TEST_CASE("without YuNet-n the default detector stops at once and names the way out",
+          "[e2e][setup]") {
+  TempDir out;
+  const std::string in = "--input " + q(fixture("faces/obama.jpg")) + " --out " + q(out.path());
+  // Haar's boxes are confirmed by YuNet-n: its model missing is a setup error, not a run that
+  // silently finds nothing.
+  auto r = maskdetect_run(in + " --detector-model /nonexistent/yunet.onnx");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err,
+             Catch::Contains("/nonexistent/yunet.onnx") && Catch::Contains("--haar-confirm 0"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(fs::is_empty(out.path()));  // nothing written, so the same --out works once fixed
+  // The cascade alone needs no YuNet model, and its faces carry no detector score.
+  TempDir alone;
+  r = maskdetect_run("--input " + q(fixture("faces/obama.jpg")) + " --out " + q(alone.path()) +
+                     " --detector-model /nonexistent/yunet.onnx --haar-confirm 0");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json rep = report(alone.path());
+  CHECK(rep.at("params").at("haar_confirm") == 0);
+  CHECK(rep.at("params").at("face_threshold") == 0.96);
+  REQUIRE(rep.at("files").at(0).at("faces").size() == 1);
+  CHECK(rep.at("files").at(0).at("faces").at(0).at("detector_score").is_null());
+}
+
 TEST_CASE("the --help text explains every option with its default, and --version", "[e2e][cli]") {
   const auto h = maskdetect_run("--help");
   CHECK(h.status == 0);
