@@ -14,10 +14,10 @@ namespace maskdetect {
 
 // The cut Haar cascade proposes faces generously, and the classifier's not_face label alone
 // had to stand at P(face) 0.96 to drop what is not a face there, which also dropped 14-18 % of
-// true faces (README, "Small faces"). YuNet-n judges a box from its shape and surroundings, not
-// from the crop the classifier sees, so the two errors are largely independent: with it the
-// classifier's threshold for Haar could fall to 0.5 and no_mask F1 on scenes-ilc2021 val rose
-// (README, "Haar boxes confirmed by YuNet-n").
+// true test faces. YuNet-n judges a box from its shape and surroundings, not from the crop the
+// classifier sees, so the two errors are largely independent: with it the classifier's
+// threshold for Haar could fall to 0.1, as for YuNet's own boxes, and no_mask F1 on
+// scenes-ilc2021 val rose (README, "Haar boxes confirmed by YuNet-n").
 class FaceConfirmer {
  public:
   // `yunet_model`: a YuNet ONNX as for --detector-model. Throws SetupError as make_detector.
