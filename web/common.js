@@ -66,9 +66,11 @@ function drawFaces(ctx, faces, k, roles) {
     const tw = ctx.measureText(text).width + 8;
     const th = parseInt(ctx.font, 10) + 4;
     const ty = y - th < 0 ? y + h + th : y;
+    // A face at the right edge would have its label cut off: shift it left, as src/annotate.cc.
+    const tx = Math.max(0, Math.min(x - line / 2, ctx.canvas.width - tw));
     ctx.fillStyle = c;
-    ctx.fillRect(x - line / 2, ty - th, tw, th);
+    ctx.fillRect(tx, ty - th, tw, th);
     ctx.fillStyle = "#ffffff";
-    ctx.fillText(text, x + 4 - line / 2, ty - 2);
+    ctx.fillText(text, tx + 4, ty - 2);
   }
 }

@@ -42,6 +42,21 @@ async function photosAndVideo(url, a, fixtures) {
     check(Number(good.faces) >= 1 && good.text.includes("no_mask"), "an uploaded photo comes back with a labelled box (" + good.text.slice(0, 60) + ")");
     const drawn = await page.$eval(".result canvas", (c) => c.width > 0 && c.height > 0);
     check(drawn, "the photo is drawn on a canvas with its boxes");
+    // A face at the right edge (the speaker in the fixture video does this on the camera tab):
+    // its label must move left into the picture, not run off the canvas.
+    const edge = await page.evaluate(() => {
+      const c = document.createElement("canvas");
+      c.width = 640; c.height = 360;
+      const ctx = c.getContext("2d");
+      drawFaces(ctx, [{ box: { x: 600, y: 100, w: 36, h: 40 }, label: "no_mask", confidence: 0.98 }],
+                1, { unmasked: "no_mask" });
+      // The column 40 px left of the box, over the label's rows: some of it the label's red.
+      const px = ctx.getImageData(560, 70, 1, 30).data;
+      let red = 0;
+      for (let i = 0; i < px.length; i += 4) red += px[i] > 150 && px[i + 1] < 80 && px[i + 2] < 80;
+      return red > 0;
+    });
+    check(edge, "a label at the canvas's right edge is moved left to stay in the picture");
     await page.screenshot({ path: path.join(a.artefacts, "serve_upload.png") });
     const bad = await uploadPhoto(page, path.join(fixtures, "bad", "not-an-image.jpg"));
     check(bad.error === "415" && bad.text.includes("not an image"), "a file that is not an image gets 415 and the reason on the page");
