@@ -66,10 +66,4 @@ else
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The browser tests' one npm package, at the version package-lock.json pins. puppeteer-core
-# never downloads a browser: the tests point it at Debian's /usr/bin/chromium.
-browser="$(dirname "$0")/../tests/browser"
-if ! cmp -s "$browser/package-lock.json" "$browser/node_modules/.installed-lock.json"; then
-  npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error
-  cp "$browser/package-lock.json" "$browser/node_modules/.installed-lock.json"
-fi
+"$(dirname "$0")/browser_deps.sh"

@@ -7,4 +7,5 @@ build="${BUILD_DIR:-build}"
 shared="${MASKDETECT_SHARED_DIR:-$PWD/../shared}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMASKDETECT_SHARED_DIR="$shared"
 cmake --build "$build" -j "$(nproc)"
+scripts/browser_deps.sh
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
