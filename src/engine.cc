@@ -20,10 +20,7 @@ double ms_since(Clock::time_point t0) {
 class DetectAndClassify final : public Engine {
  public:
   explicit DetectAndClassify(const EngineConfig& config)
-      : config_(config),
-        detector_(make_detector(config.detector)),
-        classifier_(config.card),
-        strong_score_(config.detector.strong_score()) {
+      : config_(config), detector_(make_detector(config.detector)), classifier_(config.card) {
     if (config.detector.confirms())
       confirmer_ = std::make_unique<FaceConfirmer>(config.detector.model);
   }
@@ -51,7 +48,8 @@ class DetectAndClassify final : public Engine {
     // Boxes below the detector's score (YuNet's, or Haar's confirmation) stay only as masks;
     // unconfirmed Haar boxes carry no score, so the rule never touches them. Photos and video
     // frames share the score.
-    classifier_.classify(bgr, a.faces, config_.threshold, config_.face_threshold, strong_score_);
+    classifier_.classify(bgr, a.faces, config_.threshold, config_.face_threshold,
+                         config_.detector.strong_score());
     a.classify_ms = ms_since(t0);
     if (reduction > 1)
       for (Face& f : a.faces) f.box = cv::Rect(f.box.tl() * reduction, f.box.size() * reduction);
@@ -61,7 +59,6 @@ class DetectAndClassify final : public Engine {
   const EngineConfig& config_;
   std::unique_ptr<Detector> detector_, video_detector_;
   Classifier classifier_;
-  const float strong_score_;  // resolved once: strong_score() compares the engine's name
   std::unique_ptr<FaceConfirmer> confirmer_;
 };
 
